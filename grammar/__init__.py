@@ -1,0 +1,1 @@
+"""The EQL/EDN grammar, shipped as package data (`eql.lark`)."""

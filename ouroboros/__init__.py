@@ -1,0 +1,46 @@
+"""Ouroboros: a query-driven knowledge-graph engine (EQL, a Pathom-style planner, DuckDB)."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public names, imported lazily so that `import ouroboros` stays cheap and opens nothing.
+_EXPORTS = {
+    "Engine": "ouroboros.connect.interface",
+    "resolver": "ouroboros.connect.operations",
+    "mutation": "ouroboros.connect.operations",
+    "optional": "ouroboros.connect.operations",
+    "Resolver": "ouroboros.connect.operations",
+    "Mutation": "ouroboros.connect.operations",
+    "Plugin": "ouroboros.connect.plugins",
+    "AttributeSpec": "ouroboros.connect.attributes",
+    "open_store": "ouroboros.store",
+    "Store": "ouroboros.store",
+    "parse": "ouroboros.eql",
+    "to_edn": "ouroboros.eql",
+    "Keyword": "ouroboros.eql",
+    "Symbol": "ouroboros.eql",
+    "Ident": "ouroboros.eql",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from ouroboros.connect.attributes import AttributeSpec
+    from ouroboros.connect.interface import Engine
+    from ouroboros.connect.operations import Mutation, Resolver, mutation, optional, resolver
+    from ouroboros.connect.plugins import Plugin
+    from ouroboros.eql import Ident, Keyword, Symbol, parse, to_edn
+    from ouroboros.store import Store, open_store
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ouroboros' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,1 @@
+"""The resolver engine: operations, indexes, planner, runner, plugins, interface."""

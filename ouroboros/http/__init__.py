@@ -1,0 +1,1 @@
+"""The HTTP API: EQL, GraphQL, MCP, health and the index (Starlette)."""

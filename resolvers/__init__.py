@@ -1,0 +1,1 @@
+"""Attribute resolvers, one module per domain (installed as `ouroboros.resolvers`)."""
