@@ -1,0 +1,97 @@
+"""Settings: one frozen record of everything configurable, read from arguments and environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "default_db_path"]
+
+
+def default_db_path() -> str:
+    """Return ``$OUROBOROS_DB``, else ``$XDG_DATA_HOME/ouroboros/ouroboros.duckdb``."""
+    env = os.environ.get("OUROBOROS_DB")
+    if env:
+        return env
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "ouroboros" / "ouroboros.duckdb")
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(p for p in (s.strip() for s in value.replace(";", ",").split(",")) if p)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything a running Ouroboros needs to know; pass it down, never read globals.
+
+    Environment variables (all optional): ``OUROBOROS_DB``, ``OUROBOROS_ROOTS`` (comma-separated
+    file roots), ``OUROBOROS_GIT_ROOT``, ``OUROBOROS_HTTP_ALLOW`` (hosts / CIDRs outbound HTTP may
+    reach even if private), ``OUROBOROS_TOOLS`` (tool set or names), ``OUROBOROS_ALLOW_MUTATIONS``
+    (``query_eql`` may run mutations), ``OUROBOROS_HOST`` / ``OUROBOROS_PORT``,
+    ``OUROBOROS_CORS_ORIGINS``, ``OUROBOROS_RATE_LIMIT`` (calls per minute per caller).
+    """
+
+    db_path: str = field(default_factory=default_db_path)
+    # Files: the roots file tools may read; nothing outside them (no `..`, no symlink escape).
+    roots: tuple[str, ...] = field(default_factory=lambda: (os.getcwd(),))
+    git_root: str | None = None  # default: the first root
+    # Outbound HTTP: private / loopback / link-local addresses are refused unless listed here.
+    http_allow: tuple[str, ...] = ()
+    http_timeout: float = 10.0
+    http_max_bytes: int = 5 * 1024 * 1024
+    # Tools: a named set ("all", "chat-safe", "agent", "graph") or explicit names; deny wins.
+    tools: tuple[str, ...] = ("all",)
+    tools_deny: tuple[str, ...] = ()
+    allow_mutations: bool = False
+    rate_limit_per_minute: int = 120
+    # Server
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    max_query_depth: int = 16
+    max_query_nodes: int = 2000
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Return settings from the environment, with keyword ``overrides`` winning."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        if env.get("OUROBOROS_DB"):
+            values["db_path"] = env["OUROBOROS_DB"]
+        if env.get("OUROBOROS_ROOTS"):
+            values["roots"] = _split(env["OUROBOROS_ROOTS"])
+        if env.get("OUROBOROS_GIT_ROOT"):
+            values["git_root"] = env["OUROBOROS_GIT_ROOT"]
+        if env.get("OUROBOROS_HTTP_ALLOW"):
+            values["http_allow"] = _split(env["OUROBOROS_HTTP_ALLOW"])
+        if env.get("OUROBOROS_TOOLS"):
+            values["tools"] = _split(env["OUROBOROS_TOOLS"])
+        if env.get("OUROBOROS_ALLOW_MUTATIONS"):
+            values["allow_mutations"] = env["OUROBOROS_ALLOW_MUTATIONS"].lower() in {"1", "true", "yes"}
+        if env.get("OUROBOROS_HOST"):
+            values["host"] = env["OUROBOROS_HOST"]
+        if env.get("OUROBOROS_PORT"):
+            values["port"] = int(env["OUROBOROS_PORT"])
+        if env.get("OUROBOROS_CORS_ORIGINS"):
+            values["cors_origins"] = _split(env["OUROBOROS_CORS_ORIGINS"])
+        if env.get("OUROBOROS_RATE_LIMIT"):
+            values["rate_limit_per_minute"] = int(env["OUROBOROS_RATE_LIMIT"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def repo_root(self) -> str:
+        """The git repository the git resolvers read (``git_root``, else the first root)."""
+        return self.git_root or (self.roots[0] if self.roots else os.getcwd())
+
+    def with_(self, **changes: Any) -> Settings:
+        """Return a copy with ``changes`` applied."""
+        return replace(self, **changes)
