@@ -1,0 +1,369 @@
+"""The tool registry: tools as EQL templates with schemas, called through one result envelope."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+
+from ouroboros.errors import (
+    ForbiddenError,
+    OuroborosError,
+    PermissionDeniedError,
+    RegistrationError,
+    ToolNotFoundError,
+)
+from ouroboros.tools.coerce import coerce_arguments
+from ouroboros.tools.policy import Caller, RateLimiter
+
+__all__ = ["Recorder", "Tool", "ToolContext", "ToolRegistry", "envelope_error"]
+
+log = logging.getLogger(__name__)
+
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+class Recorder(Protocol):
+    """Where tool calls are recorded: telemetry events and the audit log (the store has both)."""
+
+    def record_event(
+        self,
+        kind: str,
+        name: str,
+        ok: bool,
+        duration_ms: float,
+        details: Mapping[str, Any] | None = None,
+    ) -> Any: ...
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        outcome: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> Any: ...
+
+
+class Processor(Protocol):
+    """What a tool runs its query through (an ``ouroboros.Engine``)."""
+
+    async def process_async(
+        self, query: Any, entity: Any = None, *, context: Mapping[str, Any] | None = None
+    ) -> dict[Any, Any]: ...
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool's query builder and shaper can see for one call."""
+
+    engine: Processor
+    caller: Caller
+    context: Mapping[str, Any]
+    allow_mutations: bool = False
+
+
+QueryBuilder = Callable[[dict[str, Any], ToolContext], Any]
+Shaper = Callable[[dict[Any, Any], dict[str, Any], ToolContext], Any]
+Runner = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One AI tool: an EQL query (or mutation) template, its schemas, and its result shaping.
+
+    ``query(args, ctx)`` returns the EQL (text, AST or query data) to run; ``shape(result, args,
+    ctx)`` turns the engine's result into what the model sees. ``run`` replaces both for tools
+    that need several queries. ``writes`` tools need the ``write`` scope and are audited.
+    """
+
+    name: str
+    description: str
+    input_schema: Mapping[str, Any]
+    output_schema: Mapping[str, Any] | None = None
+    query: QueryBuilder | None = None
+    shape: Shaper | None = None
+    run: Runner | None = None
+    writes: bool = False
+    destructive: bool = False
+    idempotent: bool = True
+    open_world: bool = False
+    title: str | None = None
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if not TOOL_NAME.match(self.name):
+            raise RegistrationError(
+                f"tool name {self.name!r} must match {TOOL_NAME.pattern} (MCP and OpenAI rules)"
+            )
+        if (self.query is None) == (self.run is None):
+            raise RegistrationError(f"tool {self.name!r} needs exactly one of query= or run=")
+        if self.input_schema.get("type") != "object":
+            raise RegistrationError(
+                f"tool {self.name!r}: input_schema must be a JSON object schema"
+            )
+
+    def describe(self) -> dict[str, Any]:
+        """Return the tool's public description (no functions): name, description, schemas."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": dict(self.input_schema),
+            "writes": self.writes,
+        }
+        if self.output_schema is not None:
+            out["output_schema"] = dict(self.output_schema)
+        return out
+
+    async def invoke(self, args: dict[str, Any], ctx: ToolContext) -> Any:
+        """Run the tool with already-validated ``args``; return its shaped result."""
+        if self.run is not None:
+            return await self.run(args, ctx)
+        assert self.query is not None  # guaranteed by __post_init__
+        query = self.query(args, ctx)
+        result = await ctx.engine.process_async(query, context=ctx.context)
+        return self.shape(result, args, ctx) if self.shape is not None else result
+
+
+def envelope_error(tool: str, params: Any, exc: OuroborosError) -> dict[str, Any]:
+    """Return the error envelope for a failed call."""
+    return {"tool": tool, "params": params, "status": "error", "error": exc.to_dict()}
+
+
+class ToolRegistry:
+    """Registered tools, the enabled subset, and the one way to call them.
+
+    ``call`` returns one envelope: ``{"tool", "params", "status": "success", "result"}``,
+    ``{"tool", "params", "status": "error", "error": {type, message, ...}}`` or
+    ``{"tool", "status": "not-found", "error": {...}, "available_tools": [...]}``.
+    Every call is checked (enabled, scope, rate limit), recorded in telemetry, and every
+    write is audited.
+    """
+
+    def __init__(
+        self,
+        tools: Iterable[Tool] = (),
+        *,
+        engine: Processor | None = None,
+        recorder: Recorder | None = None,
+        rate_limiter: RateLimiter | None = None,
+        enabled: Iterable[str] | None = None,
+        allow_mutations: bool = False,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._tools: dict[str, Tool] = {}
+        for tool in tools:
+            self.register(tool)
+        self.engine = engine
+        self.recorder = recorder
+        self.rate_limiter = rate_limiter
+        self.allow_mutations = allow_mutations
+        self.context: dict[str, Any] = dict(context or {})
+        self._enabled: set[str] | None = set(enabled) if enabled is not None else None
+
+    # --- registration -------------------------------------------------------------------
+
+    def register(self, tool: Tool) -> Tool:
+        """Add ``tool``; a duplicate name raises RegistrationError."""
+        if tool.name in self._tools:
+            raise RegistrationError(f"tool {tool.name!r} is already registered")
+        self._tools[tool.name] = tool
+        return tool
+
+    def unregister(self, name: str) -> bool:
+        """Remove a tool; return whether it was there."""
+        return self._tools.pop(name, None) is not None
+
+    def clear(self) -> None:
+        """Remove every tool."""
+        self._tools.clear()
+
+    def enable_only(self, names: Iterable[str]) -> None:
+        """Restrict the callable and listed tools to ``names`` (all registered by default)."""
+        wanted = set(names)
+        unknown = wanted - set(self._tools)
+        if unknown:
+            raise ToolNotFoundError(
+                f"cannot enable unknown tools: {', '.join(sorted(unknown))}",
+                details={"available_tools": sorted(self._tools)},
+            )
+        self._enabled = wanted
+
+    # --- reading ------------------------------------------------------------------------
+
+    @property
+    def names(self) -> list[str]:
+        """The enabled tool names, in registration order."""
+        return [n for n in self._tools if self._enabled is None or n in self._enabled]
+
+    @property
+    def all_names(self) -> list[str]:
+        """Every registered tool name, enabled or not."""
+        return list(self._tools)
+
+    def exists(self, name: str) -> bool:
+        """Return whether ``name`` is registered and enabled."""
+        return name in self._tools and (self._enabled is None or name in self._enabled)
+
+    def get(self, name: str) -> Tool:
+        """Return the enabled tool ``name`` or raise ToolNotFoundError listing the available."""
+        if not isinstance(name, str) or not self.exists(name):
+            raise ToolNotFoundError(
+                f"tool not found: {name!r}",
+                details={"available_tools": self.names},
+            )
+        return self._tools[name]
+
+    def list(self) -> list[dict[str, Any]]:
+        """Return the enabled tools' descriptions (no functions)."""
+        return [self._tools[n].describe() for n in self.names]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Any:
+        return iter([self._tools[n] for n in self.names])
+
+    # --- calling ------------------------------------------------------------------------
+
+    async def call(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | str | None = None,
+        *,
+        caller: Caller | None = None,
+    ) -> dict[str, Any]:
+        """Call tool ``name`` with JSON ``arguments``; return the result envelope (never raises
+        for tool-level problems — not found, bad arguments, policy, resolver errors)."""
+        caller = caller or Caller()
+        params: Any = dict(arguments) if isinstance(arguments, Mapping) else arguments
+        started = time.perf_counter()
+        try:
+            tool = self.get(name)
+        except ToolNotFoundError as exc:
+            self._record(str(name), caller, ok=False, started=started, error=exc, params=params)
+            return {
+                "tool": name,
+                "params": params,
+                "status": "not-found",
+                "error": exc.to_dict(),
+                "available_tools": self.names,
+            }
+        try:
+            self._check(tool, caller)
+            args = coerce_arguments(arguments, tool.input_schema, tool=tool.name)
+            params = args
+            ctx = self.tool_context(caller)
+            result = await tool.invoke(args, ctx)
+        except OuroborosError as exc:
+            self._record(tool.name, caller, ok=False, started=started, error=exc, params=params)
+            if tool.writes:
+                self._audit(tool, caller, params, outcome=f"error: {exc.type}")
+            return envelope_error(tool.name, params, exc)
+        except Exception as exc:  # a bug in a tool: report, keep serving, log the traceback
+            log.exception("tool %s failed", tool.name)
+            wrapped = OuroborosError(f"{tool.name} failed: {type(exc).__name__}: {exc}")
+            self._record(tool.name, caller, ok=False, started=started, error=wrapped, params=params)
+            return envelope_error(tool.name, params, wrapped)
+        self._record(tool.name, caller, ok=True, started=started, params=params)
+        if tool.writes:
+            self._audit(tool, caller, params, outcome="ok")
+        return {"tool": tool.name, "params": params, "status": "success", "result": result}
+
+    def call_sync(
+        self, name: str, arguments: Mapping[str, Any] | str | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        """``call`` for synchronous code (the CLI); must not run inside an event loop."""
+
+        async def _run() -> dict[str, Any]:
+            return await self.call(name, arguments, **kw)
+
+        return anyio.run(_run)
+
+    def tool_context(self, caller: Caller) -> ToolContext:
+        """Return the context a tool runs with for ``caller``."""
+        if self.engine is None:
+            raise RegistrationError("this tool registry has no engine to run tools with")
+        context = {**self.context, "caller": caller}
+        return ToolContext(
+            engine=self.engine,
+            caller=caller,
+            context=context,
+            allow_mutations=self.allow_mutations,
+        )
+
+    def _check(self, tool: Tool, caller: Caller) -> None:
+        if tool.writes and not caller.can("write"):
+            raise ForbiddenError(
+                f"tool {tool.name!r} writes; the caller {caller.id!r} has no write scope",
+                details={"needed_scope": "write", "scopes": sorted(caller.scopes)},
+            )
+        if not caller.can("read"):
+            raise ForbiddenError(f"the caller {caller.id!r} has no read scope")
+        if self.rate_limiter is not None:
+            self.rate_limiter.check(caller.id)
+
+    def _record(
+        self,
+        tool: str,
+        caller: Caller,
+        *,
+        ok: bool,
+        started: float,
+        params: Any,
+        error: OuroborosError | None = None,
+    ) -> None:
+        if self.recorder is None:
+            return
+        duration = (time.perf_counter() - started) * 1000.0
+        # Argument names only: values may hold secrets or personal data.
+        details: dict[str, Any] = {
+            "caller": caller.id,
+            "transport": caller.transport,
+            "params": sorted(params) if isinstance(params, Mapping) else [],
+        }
+        if error is not None:
+            details["error_type"] = error.type
+        try:
+            self.recorder.record_event("tool", tool, ok, duration, details)
+        except Exception:  # telemetry must never break a tool call
+            log.warning("could not record telemetry for tool %s", tool, exc_info=True)
+
+    def _audit(self, tool: Tool, caller: Caller, params: Any, *, outcome: str) -> None:
+        if self.recorder is None:
+            return
+        target = _audit_target(params)
+        try:
+            self.recorder.audit(caller.id, f"tool:{tool.name}", target, outcome, None)
+        except Exception:
+            log.warning("could not audit tool %s", tool.name, exc_info=True)
+
+
+def _audit_target(params: Any) -> str:
+    """A short description of what a write touched (names and keys, never values)."""
+    if not isinstance(params, Mapping):
+        return ""
+    for key in ("key", "name", "client", "entityNames", "names"):
+        if key in params:
+            value = params[key]
+            return str(value)[:200]
+    for key in ("entities", "relations", "observations", "deletions"):
+        if key in params and isinstance(params[key], list):
+            return f"{key}: {len(params[key])}"
+    return ""
+
+
+def require_mutations_allowed(ctx: ToolContext, what: str) -> None:
+    """Raise PermissionDeniedError unless mutations are allowed and the caller may write."""
+    if not ctx.allow_mutations:
+        raise PermissionDeniedError(
+            f"{what}: mutations are disabled (query_eql is read-only unless "
+            "OUROBOROS_ALLOW_MUTATIONS / --allow-mutations is set)"
+        )
+    if not ctx.caller.can("write"):
+        raise ForbiddenError(f"{what}: the caller {ctx.caller.id!r} has no write scope")
