@@ -1,0 +1,108 @@
+"""``build_mcp_server``: an MCP server (the SDK's low-level ``Server``) over a tool registry."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+
+from ouroboros import __version__
+from ouroboros.errors import ToolNotFoundError
+from ouroboros.tools.registry import ToolRegistry
+
+from .callers import CallerFactory, default_caller
+from .resources import GraphReader, GraphResources
+from .tools import ToolAdapter, error_result, mcp_tool
+
+__all__ = ["INSTRUCTIONS", "build_mcp_server"]
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "Ouroboros: a knowledge graph and memory with tools for the system, git, files and HTTP. "
+    "The knowledge-graph tools keep the names and arguments of the official MCP memory server "
+    "(create_entities, search_nodes, open_nodes, ...). Every result is JSON; an error result "
+    'is {"error": {"type", "message", "details"?}}. The whole graph is the resource '
+    "memory://knowledge-graph; ouroboros://graph{?offset,limit} pages it."
+)
+
+Ctx = ServerRequestContext[Any, Any]
+
+
+def build_mcp_server(
+    registry: ToolRegistry,
+    *,
+    read_graph: GraphReader | None = None,
+    caller_factory: CallerFactory = default_caller,
+    name: str = "ouroboros",
+    version: str = __version__,
+    instructions: str | None = INSTRUCTIONS,
+    check_output: bool = True,
+) -> Server[Any]:
+    """Return an MCP server whose tools are ``registry``'s enabled tools.
+
+    - ``tools/list``: each tool with its input and output schema (a non-object output schema is
+      wrapped as ``{"result": ...}``), title and hints (readOnly = not writes, destructive,
+      idempotent, openWorld).
+    - ``tools/call``: ``registry.call`` as the caller ``caller_factory(ctx)`` returns; success
+      is ``structured_content`` (the result) plus its JSON as text; an error or unknown tool is
+      an ``is_error`` result carrying ``{"error": {...}}``.
+    - resources: the knowledge graph (see ``resources.py``) from ``read_graph`` or from the
+      registry's ``read_graph`` / ``open_nodes`` tools.
+
+    The server owns nothing: the caller opens and closes whatever the registry runs on.
+    """
+    adapter = ToolAdapter(check_output=check_output)
+    graph = GraphResources(registry, read_graph)
+
+    async def list_tools(
+        ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[mcp_tool(tool) for tool in registry])
+
+    async def call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        try:
+            caller = caller_factory(ctx)
+        except Exception as exc:  # a failing hook must not leak a traceback to the client
+            log.exception("caller_factory failed")
+            return error_result({"type": "UnauthenticatedError", "message": f"no caller: {exc}"})
+        try:
+            tool = registry.get(params.name)
+        except ToolNotFoundError:
+            tool = None
+        envelope = await registry.call(params.name, params.arguments or {}, caller=caller)
+        return adapter.result(tool, envelope)
+
+    async def list_resources(
+        ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=graph.resources())
+
+    async def list_templates(
+        ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=graph.templates())
+
+    async def read_resource(
+        ctx: Ctx, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        return await graph.read(str(params.uri), caller_factory(ctx))
+
+    def input_schema(tool_name: str) -> dict[str, Any] | None:
+        return dict(registry.get(tool_name).input_schema) if registry.exists(tool_name) else None
+
+    return Server(
+        name,
+        version=version,
+        title="Ouroboros",
+        instructions=instructions,
+        get_tool_input_schema=input_schema,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_list_resource_templates=list_templates,
+        on_read_resource=read_resource,
+    )

@@ -1,0 +1,183 @@
+"""Registry tools as MCP tools: descriptions with schemas and annotations, envelopes as results."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import mcp_types as types
+from jsonschema import Draft202012Validator
+
+from ouroboros.errors import OuroborosError
+from ouroboros.tools.registry import Tool
+
+__all__ = [
+    "ToolAdapter",
+    "call_result",
+    "error_result",
+    "mcp_output_schema",
+    "mcp_tool",
+    "to_json_text",
+    "to_wire",
+]
+
+log = logging.getLogger(__name__)
+
+WRAP_KEY = "result"
+"""Where a result that is not a JSON object goes, as the MCP SDK does for scalar returns."""
+
+
+def mcp_output_schema(tool: Tool) -> tuple[dict[str, Any] | None, bool]:
+    """Return ``(output_schema, wrapped)`` as published over MCP.
+
+    MCP (up to 2025-11-25) wants an object at the root of an output schema; any other schema is
+    wrapped as ``{"result": <schema>}`` and ``wrapped`` says the results must be wrapped too.
+    """
+    schema = tool.output_schema
+    if schema is None:
+        return None, False
+    if schema.get("type") == "object":
+        return dict(schema), False
+    wrapped = {
+        "type": "object",
+        "properties": {WRAP_KEY: dict(schema)},
+        "required": [WRAP_KEY],
+    }
+    return wrapped, True
+
+
+def mcp_tool(tool: Tool) -> types.Tool:
+    """Return the MCP description of ``tool``: schemas, title and behaviour hints."""
+    output_schema, _ = mcp_output_schema(tool)
+    return types.Tool(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description,
+        input_schema=dict(tool.input_schema),
+        output_schema=output_schema,
+        annotations=types.ToolAnnotations(
+            title=tool.title,
+            read_only_hint=not tool.writes,
+            destructive_hint=tool.destructive,
+            idempotent_hint=tool.idempotent,
+            open_world_hint=tool.open_world,
+        ),
+    )
+
+
+def to_wire(value: Any) -> Any:
+    """Return ``value`` as JSON data (DESIGN §2): ident keys as EDN text, sets as arrays."""
+    if isinstance(value, str):
+        return value if type(value) is str else str.__str__(value)  # Keyword, Symbol
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {_wire_key(k): to_wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_wire(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        items = [to_wire(v) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return items
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _wire_key(key: Any) -> str:
+    if isinstance(key, str):
+        return str.__str__(key)
+    if isinstance(key, tuple):  # an ident key, as its EDN text: "[:user/id 1]"
+        to_edn = getattr(importlib.import_module("ouroboros.eql"), "to_edn", None)
+        if to_edn is not None:
+            return str(to_edn(key))
+        return "[" + " ".join(f":{k}" if i == 0 else json.dumps(k) for i, k in enumerate(key)) + "]"
+    return str(key)
+
+
+def to_json_text(value: Any) -> str:
+    """Return compact JSON text for the model (non-ASCII kept as is)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_result(error: Mapping[str, Any]) -> types.CallToolResult:
+    """Return an MCP tool error carrying the one error shape ``{"error": {...}}``."""
+    body = {"error": to_wire(error)}
+    return types.CallToolResult(
+        content=[types.TextContent(text=to_json_text(body))],
+        structured_content=body,
+        is_error=True,
+    )
+
+
+def call_result(tool: Tool | None, envelope: Mapping[str, Any]) -> types.CallToolResult:
+    """Return the MCP result for a registry envelope (``tool`` is None when it was not found)."""
+    if envelope.get("status") != "success":
+        return error_result(envelope.get("error") or {"type": "OuroborosError", "message": "?"})
+    result = to_wire(envelope.get("result"))
+    wrapped = tool is not None and mcp_output_schema(tool)[1]
+    if wrapped or not isinstance(result, dict):
+        structured: Any = {WRAP_KEY: result}
+    else:
+        structured = result
+    return types.CallToolResult(
+        content=[types.TextContent(text=to_json_text(result))],
+        structured_content=structured,
+    )
+
+
+class ToolAdapter:
+    """Checks results against the published output schemas (compiled once per tool).
+
+    A result that does not match its schema would make conforming clients reject the whole
+    call with a protocol error; it is reported as a tool error that says what is wrong instead.
+    """
+
+    def __init__(self, *, check_output: bool = True) -> None:
+        self.check_output = check_output
+        self._validators: dict[str, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+
+    def result(self, tool: Tool | None, envelope: Mapping[str, Any]) -> types.CallToolResult:
+        """Return the MCP result for ``envelope``, checked against the tool's output schema."""
+        out = call_result(tool, envelope)
+        if out.is_error or tool is None or not self.check_output:
+            return out
+        validator = self._validator(tool)
+        if validator is None:
+            return out
+        problem = next(iter(validator.iter_errors(out.structured_content)), None)
+        if problem is None:
+            return out
+        where = "/".join(str(p) for p in problem.absolute_path) or "(root)"
+        log.warning("tool %s returned a result outside its output schema: %s", tool.name, problem)
+        exc = OuroborosError(
+            f"tool {tool.name!r} returned a result that does not match its output schema "
+            f"at {where}: {problem.message}",
+            details={"tool": tool.name, "schema_path": [str(p) for p in problem.schema_path]},
+        )
+        return error_result(exc.to_dict())
+
+    def _validator(self, tool: Tool) -> Draft202012Validator | None:
+        cached = self._validators.get(tool.name)
+        if cached is not None and cached[0] is tool.output_schema:
+            return cached[1]
+        schema, _ = mcp_output_schema(tool)
+        if schema is None or tool.output_schema is None:
+            return None
+        validator = Draft202012Validator(schema)
+        self._validators[tool.name] = (tool.output_schema, validator)
+        return validator
