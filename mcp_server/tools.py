@@ -115,11 +115,15 @@ def to_json_text(value: Any) -> str:
 
 
 def error_result(error: Mapping[str, Any]) -> types.CallToolResult:
-    """Return an MCP tool error carrying the one error shape ``{"error": {...}}``."""
+    """Return an MCP tool error whose text is the one error shape ``{"error": {...}}`` as JSON.
+
+    No ``structured_content``: clients check it against the tool's *output* schema even on
+    errors (the TypeScript SDK 1.32 does), so an error shape there would fail the whole call.
+    The official memory server and the SDK's ``MCPServer`` also send errors as text only.
+    """
     body = {"error": to_wire(error)}
     return types.CallToolResult(
         content=[types.TextContent(text=to_json_text(body))],
-        structured_content=body,
         is_error=True,
     )
 

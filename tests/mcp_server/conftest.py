@@ -7,13 +7,18 @@ import importlib.util
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 from mcp import Client
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ouroboros.mcp_server import MCPHttpApp, build_mcp_server, transport_security_for
 
 HERE = Path(__file__).parent
 TOY_SERVER = HERE / "toy_server.py"
@@ -80,6 +85,36 @@ def serve_uvicorn() -> Callable[[Any], contextlib.AbstractContextManager[Uvicorn
     return UvicornThread
 
 
+def host_app(registry: Any, *, stateless: bool = False, middleware: Any = None) -> Starlette:
+    """A host app built the way the HTTP front door does: /mcp beside its own routes, the MCP
+    session manager entered in the host's lifespan."""
+    mcp = MCPHttpApp(
+        lambda: build_mcp_server(registry),
+        stateless=stateless,
+        transport_security=transport_security_for("127.0.0.1"),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # the real app opens the service first, then MCP
+        async with mcp.lifespan():
+            yield
+
+    async def health(request: Any) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[Route("/health", health), Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])],
+        lifespan=lifespan,
+        middleware=middleware or [],
+    )
+
+
+@pytest.fixture
+def mcp_host_app() -> Callable[..., Starlette]:
+    return host_app
+
+
 def payload(result: Any) -> Any:
     """The JSON a tool result carries in its text content (what the model reads)."""
     assert result.content and result.content[0].type == "text"
@@ -125,7 +160,7 @@ async def exercise_toy(client: Client) -> None:
     failed = await client.call_tool("fail", {})
     assert failed.is_error
     body = payload(failed)
-    assert body == failed.structured_content
+    assert failed.structured_content is None  # errors are text only (see tools.error_result)
     assert body == {
         "error": {
             "type": "InvalidInputError",

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import httpx2 as httpx
 import pytest
 from mcp import Client
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ouroboros.mcp_server import (
@@ -21,38 +18,12 @@ from ouroboros.tools.policy import Caller
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-MCP_METHODS = ["GET", "POST", "DELETE"]
-
-
-def host_app(registry, *, stateless: bool = False, middleware=None) -> Starlette:
-    """A host app built the way the HTTP front door does: /mcp beside its own routes."""
-    opened: list[str] = []
-    mcp = MCPHttpApp(
-        lambda: build_mcp_server(registry),
-        stateless=stateless,
-        transport_security=transport_security_for("127.0.0.1"),
-    )
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app):
-        opened.append("service")  # the real app opens the service here, then MCP
-        async with mcp.lifespan():
-            yield
-
-    async def health(request):
-        return JSONResponse({"ok": True})
-
-    app = Starlette(
-        routes=[Route("/health", health), Route("/mcp", mcp, methods=MCP_METHODS)],
-        lifespan=lifespan,
-        middleware=middleware or [],
-    )
-    return app
-
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_toy_script_over_http(toy_registry, exercise, serve_uvicorn, mode: str) -> None:
-    with serve_uvicorn(host_app(toy_registry)) as http:
+async def test_toy_script_over_http(
+    toy_registry, exercise, serve_uvicorn, mcp_host_app, mode: str
+) -> None:
+    with serve_uvicorn(mcp_host_app(toy_registry)) as http:
         async with Client(f"{http.url}/mcp", mode=mode) as client:
             await exercise(client)
             echo = await client.call_tool("echo", {"text": "x"})
@@ -61,8 +32,8 @@ async def test_toy_script_over_http(toy_registry, exercise, serve_uvicorn, mode:
             assert web.get(f"{http.url}/health").json() == {"ok": True}
 
 
-async def test_stateless_http(toy_registry, exercise, serve_uvicorn) -> None:
-    with serve_uvicorn(host_app(toy_registry, stateless=True)) as http:
+async def test_stateless_http(toy_registry, exercise, serve_uvicorn, mcp_host_app) -> None:
+    with serve_uvicorn(mcp_host_app(toy_registry, stateless=True)) as http:
         async with Client(f"{http.url}/mcp", mode="legacy") as client:
             await exercise(client)
 
@@ -82,12 +53,12 @@ class PutCaller:
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_caller_comes_from_the_front_door(
-    toy_registry, tool_payload, serve_uvicorn, mode: str
+    toy_registry, tool_payload, serve_uvicorn, mcp_host_app, mode: str
 ) -> None:
     from starlette.middleware import Middleware
 
     reader = Caller(id="token:abc", scopes=frozenset({"read"}), transport="http")
-    app = host_app(toy_registry, middleware=[Middleware(PutCaller, caller=reader)])
+    app = mcp_host_app(toy_registry, middleware=[Middleware(PutCaller, caller=reader)])
     with serve_uvicorn(app) as http:
         async with Client(f"{http.url}/mcp", mode=mode) as client:
             echo = await client.call_tool("echo", {"text": "x"})
@@ -96,7 +67,9 @@ async def test_caller_comes_from_the_front_door(
     assert denied.is_error and tool_payload(denied)["error"]["type"] == "ForbiddenError"
 
 
-async def test_dns_rebinding_protection_and_not_started(toy_registry, serve_uvicorn) -> None:
+async def test_dns_rebinding_protection_and_not_started(
+    toy_registry, serve_uvicorn, mcp_host_app
+) -> None:
     init = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -108,7 +81,7 @@ async def test_dns_rebinding_protection_and_not_started(toy_registry, serve_uvic
         },
     }
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    with serve_uvicorn(host_app(toy_registry)) as http, httpx.Client() as web:
+    with serve_uvicorn(mcp_host_app(toy_registry)) as http, httpx.Client() as web:
         ok = web.post(f"{http.url}/mcp", json=init, headers=headers)
         assert ok.status_code == 200
         evil = web.post(
@@ -122,7 +95,13 @@ async def test_dns_rebinding_protection_and_not_started(toy_registry, serve_uvic
 
     # the endpoint without its lifespan answers 503 with the one error shape
     app = Starlette(
-        routes=[Route("/mcp", MCPHttpApp(build_mcp_server(toy_registry)), methods=MCP_METHODS)]
+        routes=[
+            Route(
+                "/mcp",
+                MCPHttpApp(build_mcp_server(toy_registry)),
+                methods=["GET", "POST", "DELETE"],
+            )
+        ]
     )
     with serve_uvicorn(app) as http, httpx.Client() as web:
         down = web.post(f"{http.url}/mcp", json=init, headers=headers)

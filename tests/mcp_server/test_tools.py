@@ -84,5 +84,7 @@ def test_envelopes_become_results() -> None:
         None, {"status": "not-found", "error": {"type": "ToolNotFoundError", "message": "m"}}
     )
     assert err.is_error
-    assert err.structured_content == {"error": {"type": "ToolNotFoundError", "message": "m"}}
-    assert json.loads(err.content[0].text) == err.structured_content
+    assert err.structured_content is None
+    assert json.loads(err.content[0].text) == {
+        "error": {"type": "ToolNotFoundError", "message": "m"}
+    }

@@ -1,0 +1,160 @@
+"""Independent clients: the TypeScript MCP SDK (stdio and streamable HTTP) and the MCP Inspector
+0.14.3 CLI (stdio), run with Node from ``tests/interop`` (``.ci/run`` installs them with npm ci)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+INTEROP = Path(__file__).resolve().parents[1] / "interop"
+NODE = shutil.which("node")
+TS_SDK = INTEROP / "node_modules" / "@modelcontextprotocol" / "sdk"
+INSPECTOR = (
+    INTEROP / "node_modules" / "@modelcontextprotocol" / "inspector" / "cli" / "build" / "cli.js"
+)
+
+pytestmark = [
+    pytest.mark.node,
+    pytest.mark.slow,
+    pytest.mark.skipif(NODE is None, reason="node is not installed"),
+    pytest.mark.skipif(
+        not TS_SDK.exists(),
+        reason="tests/interop/node_modules missing: run `npm ci` in tests/interop",
+    ),
+]
+
+TOY_CALLS = [
+    {"name": "echo", "arguments": {"text": "hi", "times": 2}},
+    {"name": "word_count", "arguments": {"text": "one two three"}},
+    {"name": "note_set", "arguments": {"key": "k", "value": "v"}},
+    {"name": "note_get", "arguments": {"key": "k"}},
+    {"name": "fail", "arguments": {}},
+    {"name": "no_such_tool", "arguments": {}},
+    {"name": "echo", "arguments": {}},
+    {"name": "wrong_shape", "arguments": {}},
+]
+TOY_READS = [
+    "memory://knowledge-graph",
+    "ouroboros://graph?offset=1&limit=1",
+    "ouroboros://entity/Alice",
+]
+
+
+def run_ts_client(plan: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+    """Run tests/interop/mcp_client.mjs with ``plan``; return the report it prints."""
+    done = subprocess.run(
+        [NODE or "node", "mcp_client.mjs", json.dumps(plan)],
+        cwd=INTEROP,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def run_inspector(server: list[str], *args: str, timeout: float = 60) -> Any:
+    """Run the MCP Inspector 0.14.3 CLI against a stdio server; return its JSON output."""
+    done = subprocess.run(
+        [NODE or "node", str(INSPECTOR), "--cli", *server, *args],
+        cwd=INTEROP,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def check_toy_report(report: dict[str, Any]) -> None:
+    assert report["serverInfo"]["name"] == "ouroboros"
+    tools = {t["name"]: t for t in report["tools"]}
+    assert tools["echo"]["inputSchema"]["required"] == ["text"]
+    assert tools["echo"]["outputSchema"]["type"] == "object"
+    assert tools["echo"]["annotations"]["readOnlyHint"] is True
+    assert tools["note_set"]["annotations"]["readOnlyHint"] is False
+    assert tools["word_count"]["outputSchema"]["properties"]["result"] == {"type": "integer"}
+    calls = report["calls"]
+    assert all("thrown" not in c for c in calls), calls  # the TS client accepted every result
+    echo, count, wrote, read, fail, unknown, bad, wrong = calls
+    assert echo["structuredContent"]["text"] == "hi" and not echo["isError"]
+    assert count["structuredContent"] == {"result": 3}
+    assert wrote["structuredContent"] == {"key": "k", "stored": True}
+    assert read["structuredContent"] == {"key": "k", "value": "v"}
+    for error, kind in [
+        (fail, "InvalidInputError"),
+        (unknown, "ToolNotFoundError"),
+        (bad, "InvalidInputError"),
+        (wrong, "OuroborosError"),
+    ]:
+        assert error["isError"] is True
+        body = json.loads(error["text"])
+        assert set(body) == {"error"} and body["error"]["type"] == kind
+    assert json.loads(fail["text"])["error"]["path"] == ["reason"]
+    assert "echo" in json.loads(unknown["text"])["error"]["details"]["available_tools"]
+    assert [r["uri"] for r in report["resources"]] == ["memory://knowledge-graph"]
+    assert len(report["templates"]) == 2
+    whole, page, alice = report["reads"]
+    assert whole["mimeType"] == "application/json"
+    assert len(json.loads(whole["text"])["entities"]) == 3
+    assert [e["name"] for e in json.loads(page["text"])["entities"]] == ["Bob"]
+    assert json.loads(alice["text"])["relations"][0]["to"] == "Ouroboros"
+
+
+def test_typescript_sdk_over_stdio(toy_server_path) -> None:
+    plan = {
+        "stdio": {"command": sys.executable, "args": [str(toy_server_path)]},
+        "calls": TOY_CALLS,
+        "resources": TOY_READS,
+    }
+    check_toy_report(run_ts_client(plan))
+
+
+@pytest.mark.parametrize("stateless", [False, True])
+def test_typescript_sdk_over_http(
+    toy_registry, serve_uvicorn, mcp_host_app, stateless: bool
+) -> None:
+    with serve_uvicorn(mcp_host_app(toy_registry, stateless=stateless)) as http:
+        report = run_ts_client(
+            {"http": f"{http.url}/mcp", "calls": TOY_CALLS, "resources": TOY_READS}
+        )
+    check_toy_report(report)
+    assert report["calls"][0]["structuredContent"]["caller"] == "local:127.0.0.1"
+
+
+def test_inspector_cli_over_stdio(toy_server_path) -> None:
+    server = [sys.executable, str(toy_server_path)]
+    listed = run_inspector(server, "--method", "tools/list")
+    names = {t["name"] for t in listed["tools"]}
+    assert {"echo", "note_set", "read_graph"} <= names
+    echo = next(t for t in listed["tools"] if t["name"] == "echo")
+    assert echo["outputSchema"]["type"] == "object"
+
+    called = run_inspector(
+        server,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "echo",
+        "--tool-arg",
+        "text=hello",
+        "--tool-arg",
+        "times=3",
+    )
+    assert called["isError"] is False
+    assert called["structuredContent"]["text"] == "hello"
+    assert called["structuredContent"]["times"] == 3
+
+    failed = run_inspector(server, "--method", "tools/call", "--tool-name", "fail")
+    assert failed["isError"] is True
+    assert json.loads(failed["content"][0]["text"])["error"]["type"] == "InvalidInputError"
+
+    read = run_inspector(server, "--method", "resources/read", "--uri", "memory://knowledge-graph")
+    assert read["contents"][0]["mimeType"] == "application/json"
+    assert len(json.loads(read["contents"][0]["text"])["entities"]) == 3
