@@ -7,10 +7,15 @@ import logging
 import sys
 from typing import Any
 
+import anyio
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
-__all__ = ["log_to_stderr", "serve_stdio"]
+from ouroboros.config import Settings
+
+__all__ = ["log_to_stderr", "serve_settings_stdio", "serve_stdio"]
+
+log = logging.getLogger(__name__)
 
 
 async def serve_stdio(server: Server[Any]) -> None:
@@ -37,3 +42,21 @@ def log_to_stderr(level: int = logging.WARNING) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def serve_settings_stdio(settings: Settings, *, log_level: str = "WARNING") -> None:
+    """Open the service for ``settings`` and serve its enabled tools over stdio (``ouroboros mcp``).
+
+    Logs go to stderr; anything printed while the service opens goes to stderr too, so stdout
+    carries nothing but the protocol. Returns when the client closes stdin.
+    """
+    from ouroboros.mcp_server.server import build_mcp_server
+    from ouroboros.service import open_service
+
+    log_to_stderr(logging.getLevelName(log_level.upper()))
+    with contextlib.ExitStack() as stack:
+        with contextlib.redirect_stdout(sys.stderr):
+            service = stack.enter_context(open_service(settings))
+            server = build_mcp_server(service.tools)
+        log.info("serving %d tools over stdio on %s", len(service.tools), settings.db_path)
+        anyio.run(serve_stdio, server)

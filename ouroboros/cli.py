@@ -45,3 +45,65 @@ def read_query_arg(query: str) -> str:
 @click.version_option(__version__, "--version", "-V", prog_name="ouroboros")
 def main() -> None:
     """Ouroboros: ask for data in EQL; a planner finds the resolvers that produce it."""
+
+
+def _split_option(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(p for p in (s.strip() for s in value.split(",")) if p)
+
+
+@main.command("mcp")
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
+)
+@click.option(
+    "--tools",
+    "tools",
+    metavar="SETS_OR_NAMES",
+    help="Comma list of tool sets or names: all, core, chat-safe, agent, graph, memory, or tool names (default: $OUROBOROS_TOOLS, else all).",
+)
+@click.option(
+    "--deny",
+    "deny",
+    metavar="SETS_OR_NAMES",
+    help="Comma list of tool sets or names to disable (wins over --tools).",
+)
+@click.option(
+    "--roots",
+    "roots",
+    metavar="DIRS",
+    help="Comma list of directories the file tools may read (default: $OUROBOROS_ROOTS, else the current directory).",
+)
+@click.option("--allow-mutations", is_flag=True, default=None, help="Let query_eql run mutations.")
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Log level (logs go to stderr).",
+)
+@clean_errors
+def mcp_command(
+    db_path: str | None,
+    tools: str | None,
+    deny: str | None,
+    roots: str | None,
+    allow_mutations: bool | None,
+    log_level: str,
+) -> None:
+    """Serve the tools over MCP on stdin/stdout (for MCP clients; stdout carries only the protocol)."""
+    from ouroboros.config import Settings
+    from ouroboros.mcp_server.stdio import serve_settings_stdio
+
+    settings = Settings.from_env(
+        db_path=db_path,
+        tools=_split_option(tools),
+        tools_deny=_split_option(deny),
+        roots=_split_option(roots),
+        allow_mutations=allow_mutations,
+    )
+    serve_settings_stdio(settings, log_level=log_level)
