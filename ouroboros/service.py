@@ -1,0 +1,99 @@
+"""The service: settings, store, resolvers, engine and tools assembled once for a process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ouroboros.config import Settings
+
+if TYPE_CHECKING:
+    from ouroboros.connect.interface import Engine
+    from ouroboros.resolvers.runtime import Runtime
+    from ouroboros.store import Store
+    from ouroboros.tools.registry import ToolRegistry
+
+__all__ = ["Service", "build_service", "open_service"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    """One running Ouroboros: what every front door (CLI, HTTP, GraphQL, MCP) calls into."""
+
+    settings: Settings
+    store: Store
+    runtime: Runtime
+    engine: Engine
+    tools: ToolRegistry
+
+    def close(self) -> None:
+        """Stop the lifecycle and close the store (idempotent)."""
+        try:
+            self.runtime.lifecycle.shutdown()
+        finally:
+            self.store.close()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_service(settings: Settings, store: Store) -> Service:
+    """Return a service over an open ``store``: resolvers bound, engine built, tools enabled.
+
+    Raises InvalidInputError when the tool selection in ``settings`` names unknown tools.
+    """
+    from ouroboros.connect.interface import Engine
+    from ouroboros.resolvers import all_operations
+    from ouroboros.resolvers.runtime import Runtime
+    from ouroboros.tools import all_tools
+    from ouroboros.tools.policy import RateLimiter, resolve_tool_names
+    from ouroboros.tools.registry import ToolRegistry
+
+    runtime = Runtime(settings=settings, store=store)
+    runtime.lifecycle.boot()
+    engine = Engine(
+        all_operations(runtime),
+        max_depth=settings.max_query_depth,
+        max_nodes=settings.max_query_nodes,
+    )
+    registry = ToolRegistry(
+        all_tools(),
+        engine=engine,
+        recorder=store,
+        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        allow_mutations=settings.allow_mutations,
+        context={"settings": settings},
+    )
+    registry.enable_only(resolve_tool_names(settings.tools, settings.tools_deny, registry.all_names))
+    runtime.tools = registry
+    runtime.telemetry = store
+    return Service(settings=settings, store=store, runtime=runtime, engine=engine, tools=registry)
+
+
+@contextmanager
+def open_service(settings: Settings | None = None, **overrides: Any) -> Iterator[Service]:
+    """Open the store named by ``settings.db_path`` and yield the assembled service; close it after.
+
+    Raises StoreBusyError when the database cannot be reached, InvalidInputError on bad settings.
+    """
+    from ouroboros.store import open_store
+
+    settings = settings or Settings.from_env(**overrides)
+    store = open_store(settings.db_path)
+    try:
+        service = build_service(settings, store)
+    except BaseException:
+        store.close()
+        raise
+    try:
+        yield service
+    finally:
+        service.close()
