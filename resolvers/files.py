@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ouroboros.errors import InvalidInputError, PayloadTooLargeError
+from ouroboros.errors import InvalidInputError, PayloadTooLargeError, PermissionDeniedError
 from ouroboros.resolvers.sandbox import Sandbox
 
 if TYPE_CHECKING:
@@ -194,8 +194,21 @@ def list_dir(sandbox: Sandbox, path: str, limit: Any = None) -> list[dict[str, A
     checked = sandbox.existing(path)
     if not checked.real.is_dir():
         raise InvalidInputError(f"{path!r} is not a directory", details={"path": path})
-    names = sorted(os.listdir(checked.real))[:n]
-    return [_entry(sandbox, checked.real / name) for name in names]
+    try:
+        names = sorted(os.listdir(checked.real))
+    except PermissionError as exc:
+        raise PermissionDeniedError(
+            f"directory {path!r} is not readable", details={"path": path}
+        ) from exc
+    entries: list[dict[str, Any]] = []
+    for name in names:
+        if len(entries) >= n:
+            break
+        try:
+            entries.append(_entry(sandbox, checked.real / name))
+        except FileNotFoundError:  # removed while we were listing
+            continue
+    return entries
 
 
 @lru_cache(maxsize=256)
@@ -272,13 +285,13 @@ def search(sandbox: Sandbox, pattern: str, limit: Any = None) -> list[dict[str, 
                 real = os.path.realpath(location)
                 if real in seen or not sandbox.inside(real) or not os.path.isfile(real):
                     continue  # duplicates across roots, escaping or dangling symlinks
+                try:
+                    size = os.path.getsize(real)
+                except OSError:  # removed while we were walking
+                    continue
                 seen.add(real)
                 found.append(
-                    {
-                        "file/path": sandbox.display(real),
-                        "file/name": name,
-                        "file/size": os.path.getsize(real),
-                    }
+                    {"file/path": sandbox.display(real), "file/name": name, "file/size": size}
                 )
     return found
 

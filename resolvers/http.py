@@ -155,6 +155,11 @@ def _request_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
     return clean
 
 
+def tls_context() -> ssl.SSLContext:
+    """Return the TLS context for outbound HTTPS: the system's trust store, host names checked."""
+    return ssl.create_default_context()
+
+
 def _connect(target: Target, timeout: float) -> http.client.HTTPConnection:
     """Return a connection to one of the checked addresses of ``target`` (TLS named by host)."""
     last: OSError | None = None
@@ -162,7 +167,7 @@ def _connect(target: Target, timeout: float) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection
         if target.scheme == "https":
             conn = http.client.HTTPSConnection(
-                target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+                target.host, target.port, timeout=timeout, context=tls_context()
             )
         else:
             conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)

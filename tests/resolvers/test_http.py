@@ -208,3 +208,93 @@ def test_redaction_helpers() -> None:
 def test_api_meta() -> None:
     meta = h.api_meta(ALLOWED)
     assert meta["api/methods"][0] == "GET" and meta["api/max-bytes"] == ALLOWED.http_max_bytes
+
+
+# --- TLS: certificate checked against the host name while the socket goes to the pinned IP ----
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory):
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    from tests.resolvers.conftest import _Handler, _QuietServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1], cert
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def test_tls_certificates_are_verified(tls_server) -> None:
+    port, _cert = tls_server
+    result = h.fetch(
+        f"https://localhost:{port}/hello", settings=ALLOWED.with_(http_allow=("localhost",))
+    )
+    assert result["api/success?"] is False and "CERTIFICATE_VERIFY_FAILED" in result["api/error"]
+
+
+def test_tls_to_pinned_address_checks_the_host_name(
+    tls_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    port, cert = tls_server
+
+    def trusting() -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(cert))
+
+    monkeypatch.setattr(h, "tls_context", trusting)
+    ok = h.fetch(
+        f"https://localhost:{port}/hello", settings=ALLOWED.with_(http_allow=("localhost",))
+    )
+    assert ok["api/status"] == 200 and ok["api/body"] == "hello world"
+    # Same server, same IP, but the certificate does not name 127.0.0.1: refused.
+    wrong = h.fetch(f"https://127.0.0.1:{port}/hello", settings=ALLOWED)
+    assert wrong["api/success?"] is False and "CERTIFICATE_VERIFY_FAILED" in wrong["api/error"]
+
+
+def test_dns_is_resolved_once_and_the_checked_address_is_used(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: a second answer (private) must never be used after the check."""
+    import socket
+
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1", "10.0.0.1", "10.0.0.1"])
+    asked: list[str] = []
+
+    def fake(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        ip = next(answers)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    url = f"http://rebind.test:{server.port}/echo"
+    result = h.fetch(url, settings=ALLOWED)  # 127.0.0.1 is allowed; 10.0.0.1 is not
+    assert result["api/status"] == 200
+    assert json.loads(result["api/body"])["headers"]["host"] == f"rebind.test:{server.port}"
+    assert asked == ["rebind.test"]
+    with pytest.raises(PermissionDeniedError, match=r"10\.0\.0\.1 is private"):
+        h.fetch(url, settings=ALLOWED)  # the next answer is checked, and refused
