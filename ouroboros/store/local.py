@@ -1,0 +1,309 @@
+"""The store as run by the process that owns the database file: every operation, in-process.
+
+``LocalStore`` composes the parts (memory, graph, search, traversal, telemetry, tokens) over one
+``Database``. ``execute`` is the single entry point used by the ``Store`` facade and by the RPC
+server; for writes that arrive over RPC with a request id it records the result in the same
+transaction, so a client that retries after the owner died gets the first result back instead
+of running the write twice (exactly-once across a failover).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ouroboros.errors import InvalidInputError, StoreError
+from ouroboros.store.algorithms import GraphAlgorithms
+from ouroboros.store.clock import utcnow
+from ouroboros.store.database import Database
+from ouroboros.store.embedding import Embedder, resolve_embedder
+from ouroboros.store.graph import KnowledgeGraph
+from ouroboros.store.graphstate import GraphState
+from ouroboros.store.memory import Memory
+from ouroboros.store.schema import migrate
+from ouroboros.store.search import Searcher
+from ouroboros.store.snapshot import Snapshot
+from ouroboros.store.telemetry import Telemetry
+from ouroboros.store.tokens import Tokens
+from ouroboros.store.traversal import Traversal
+from ouroboros.store.vectors import VectorIndex
+
+__all__ = ["READ_METHODS", "WRITE_METHODS", "LocalStore"]
+
+log = logging.getLogger(__name__)
+
+WRITE_METHODS = frozenset(
+    {
+        "memory_set",
+        "memory_delete",
+        "memory_clear",
+        "create_entities",
+        "create_relations",
+        "add_observations",
+        "delete_entities",
+        "delete_observations",
+        "delete_relations",
+        "rename_entity",
+        "audit",
+        "token_create",
+        "token_revoke",
+        "restore_snapshot",
+    }
+)
+READ_METHODS = frozenset(
+    {
+        "memory_get",
+        "memory_keys",
+        "memory_all",
+        "get_entity",
+        "get_entities",
+        "relations_of",
+        "open_nodes",
+        "read_graph",
+        "counts",
+        "search",
+        "neighbours",
+        "shortest_path",
+        "subgraph",
+        "centrality",
+        "communities",
+        "record_event",
+        "events",
+        "event_stats",
+        "audit_log",
+        "token_list",
+        "token_verify",
+        "snapshot",
+        "checkpoint",
+        "info",
+    }
+)
+METHODS = WRITE_METHODS | READ_METHODS
+RESULT_RETENTION_HOURS = 24
+
+
+class LocalStore:
+    """All store operations over a DuckDB file this process holds (or ``:memory:``)."""
+
+    def __init__(self, path: str, *, embedder: Embedder | str | None = "auto") -> None:
+        self.path = path
+        self.db = Database(path)
+        try:
+            migrate(self.db.cursor())
+            self.state = GraphState()
+            self.state.load(self.db.cursor())
+            self.graph = KnowledgeGraph(self.db, self.state)
+            self.memory = Memory(self.db)
+            chosen = resolve_embedder(embedder)
+            self.vectors = VectorIndex(self.db, self.state, chosen) if chosen else None
+            if self.vectors is not None:
+                self.graph.listeners.append(self.vectors.changed)
+                self.vectors.start()
+            self.searcher = Searcher(self.state, self.vectors)
+            self.traversal = Traversal(self.db, self.state)
+            self.algorithms = GraphAlgorithms(self.state)
+            self.telemetry = Telemetry(self.db)
+            self.tokens = Tokens(self.db)
+            self.snapshots = Snapshot(self.db, self.state)
+            self._prune_results()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _prune_results(self) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"DELETE FROM rpc_results WHERE created_at < ? - INTERVAL {RESULT_RETENTION_HOURS} HOUR",
+                [utcnow()],
+            )
+
+    def execute(
+        self,
+        method: str,
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        request_id: str | None = None,
+        retry: bool = False,
+    ) -> Any:
+        """Run one store operation by name (the facade's and the RPC server's entry point)."""
+        if method not in METHODS:
+            raise InvalidInputError(f"unknown store operation {method!r}")
+        fn = getattr(self, method)
+        kw = dict(kwargs or {})
+        if request_id is None or method not in WRITE_METHODS:
+            return fn(*args, **kw)
+        with self.db.transaction() as cur:
+            if retry:
+                row = cur.execute(
+                    "SELECT result FROM rpc_results WHERE request_id = ?", [request_id]
+                ).fetchone()
+                if row is not None:
+                    return json.loads(row[0])
+            result = fn(*args, **kw)
+            cur.execute(
+                "INSERT INTO rpc_results VALUES (?, ?, ?)",
+                [request_id, json.dumps(result, ensure_ascii=False), utcnow()],
+            )
+        return result
+
+    # --- memory --------------------------------------------------------------------------
+
+    def memory_get(self, key: str) -> dict[str, Any] | None:
+        return self.memory.get(key)
+
+    def memory_set(self, key: str, value: Any) -> dict[str, Any]:
+        return self.memory.set(key, value)
+
+    def memory_delete(self, key: str) -> bool:
+        return self.memory.delete(key)
+
+    def memory_clear(self) -> int:
+        return self.memory.clear()
+
+    def memory_keys(self) -> list[str]:
+        return self.memory.keys()
+
+    def memory_all(self) -> list[dict[str, Any]]:
+        return self.memory.all()
+
+    # --- graph ---------------------------------------------------------------------------
+
+    def create_entities(self, entities: Any) -> list[dict[str, Any]]:
+        return self.graph.create_entities(entities)
+
+    def create_relations(self, relations: Any) -> list[dict[str, Any]]:
+        return self.graph.create_relations(relations)
+
+    def add_observations(self, observations: Any) -> list[dict[str, Any]]:
+        return self.graph.add_observations(observations)
+
+    def delete_entities(self, names: Any) -> int:
+        return self.graph.delete_entities(names)
+
+    def delete_observations(self, deletions: Any) -> int:
+        return self.graph.delete_observations(deletions)
+
+    def delete_relations(self, relations: Any) -> int:
+        return self.graph.delete_relations(relations)
+
+    def rename_entity(self, old: str, new: str) -> dict[str, Any]:
+        return self.graph.rename_entity(old, new)
+
+    def get_entity(self, name: str) -> dict[str, Any] | None:
+        return self.graph.get_entity(name)
+
+    def get_entities(self, names: Any) -> dict[str, dict[str, Any]]:
+        return self.graph.get_entities(names)
+
+    def relations_of(self, names: Any, direction: str = "both") -> list[dict[str, Any]]:
+        return self.graph.relations_of(names, direction)
+
+    def open_nodes(self, names: Any) -> dict[str, Any]:
+        return self.graph.open_nodes(names)
+
+    def read_graph(self, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+        return self.graph.read_graph(offset, limit)
+
+    def counts(self) -> dict[str, int]:
+        return self.graph.counts()
+
+    def search(self, query: str, limit: int = 10, mode: str = "auto") -> dict[str, Any]:
+        return self.searcher.search(query, limit, mode)
+
+    # --- traversal and algorithms --------------------------------------------------------
+
+    def neighbours(self, name: str, **kwargs: Any) -> dict[str, Any]:
+        return self.traversal.neighbours(name, **kwargs)
+
+    def shortest_path(
+        self, src: str, dst: str, max_depth: int = 6, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        return self.traversal.shortest_path(src, dst, max_depth, **kwargs)
+
+    def subgraph(self, names: Any, depth: int = 1, **kwargs: Any) -> dict[str, Any]:
+        return self.traversal.subgraph(names, depth, **kwargs)
+
+    def centrality(
+        self, names: Any = None, kind: str = "degree", **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        return self.algorithms.centrality(names, kind, **kwargs)
+
+    def communities(self, names: Any = None, **kwargs: Any) -> list[dict[str, Any]]:
+        return self.algorithms.communities(names, **kwargs)
+
+    # --- telemetry, audit, tokens --------------------------------------------------------
+
+    def record_event(
+        self, kind: str, name: str, ok: bool, duration_ms: float, details: Any = None
+    ) -> None:
+        self.telemetry.record_event(kind, name, ok, duration_ms, details)
+
+    def events(
+        self, limit: int = 100, kind: str | None = None, name: str | None = None
+    ) -> list[dict[str, Any]]:
+        return self.telemetry.events(limit, kind, name)
+
+    def event_stats(self, by: str = "name") -> list[dict[str, Any]]:
+        return self.telemetry.event_stats(by)
+
+    def audit(
+        self, actor: str, action: str, target: str, outcome: str, details: Any = None
+    ) -> None:
+        self.telemetry.audit(actor, action, target, outcome, details)
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.telemetry.audit_log(limit)
+
+    def token_create(self, name: str, scopes: Any, secret: str | None = None) -> list[Any]:
+        secret, record = self.tokens.create(name, scopes, secret)
+        return [secret, record]
+
+    def token_list(self) -> list[dict[str, Any]]:
+        return self.tokens.list()
+
+    def token_revoke(self, name_or_id: str) -> bool:
+        return self.tokens.revoke(name_or_id)
+
+    def token_verify(self, secret: str) -> dict[str, Any] | None:
+        return self.tokens.verify(secret)
+
+    # --- whole-store -----------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        self.telemetry.flush()
+        return self.snapshots.dump()
+
+    def restore_snapshot(self, data: Any) -> dict[str, int]:
+        counts = self.snapshots.restore(data)
+        self.telemetry.reset_buffer()
+        if self.vectors is not None:
+            with self.state.lock:
+                everything = set(self.state.entities)
+            self.vectors.changed(everything, set())
+        return counts
+
+    def checkpoint(self) -> None:
+        self.telemetry.flush()
+        self.db.checkpoint()
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "embedder": self.vectors.embedder.name if self.vectors else None,
+            "pending_embeddings": self.vectors.pending() if self.vectors else 0,
+            **self.counts(),
+        }
+
+    def close(self) -> None:
+        """Flush telemetry, stop background work and close the database."""
+        try:
+            if self.vectors is not None:
+                self.vectors.stop()
+            self.telemetry.close()
+        except StoreError:
+            log.exception("flushing telemetry at close failed")
+        finally:
+            self.db.close()

@@ -1,0 +1,64 @@
+"""The schema: DDL from ``schema.sql``, a version in ``meta``, migrations applied on open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+
+import duckdb
+
+from ouroboros.errors import StoreError
+
+__all__ = ["SCHEMA_VERSION", "migrate"]
+
+SCHEMA_VERSION = 1
+
+# version -> step that upgrades a database from version-1 to version. Add entries, never edit.
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
+
+
+def _ddl() -> str:
+    return resources.files("ouroboros.store").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def _version(cur: duckdb.DuckDBPyConnection) -> int | None:
+    exists = cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else None
+
+
+def migrate(cur: duckdb.DuckDBPyConnection) -> int:
+    """Create or upgrade the schema in one transaction; return the version now in force.
+
+    Raises StoreError if the file was written by a newer Ouroboros.
+    """
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        version = _version(cur)
+        if version is None:
+            # The DDL has no string literals: strip `--` comments, then split on `;`.
+            text = "\n".join(ln.split("--", 1)[0] for ln in _ddl().splitlines())
+            for statement in text.split(";"):
+                if statement.strip():
+                    cur.execute(statement)
+            cur.execute("DELETE FROM meta WHERE key = 'schema_version'")
+            cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            version = SCHEMA_VERSION
+        elif version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database has schema version {version}, newer than this Ouroboros "
+                f"understands ({SCHEMA_VERSION}); upgrade ouroboros-engine"
+            )
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version + 1](cur)
+            version += 1
+            cur.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return version

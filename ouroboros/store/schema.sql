@@ -1,0 +1,81 @@
+-- The Ouroboros store schema, version 1 (see schema.py for migrations).
+-- No indexes or constraints beyond the table shapes: the owner process is the only writer and
+-- enforces uniqueness under its write lock, reads are served from its in-memory model, and DuckDB
+-- ART indexes on hot, updated tables are where its known WAL-replay bugs live.
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR NOT NULL,
+    value VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS memory (
+    key        VARCHAR   NOT NULL,
+    value      VARCHAR   NOT NULL,  -- JSON text
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS entities (
+    id          BIGINT    NOT NULL,
+    name        VARCHAR   NOT NULL,
+    entity_type VARCHAR   NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS observations (
+    entity_id  BIGINT    NOT NULL,
+    seq        BIGINT    NOT NULL,  -- global insertion order
+    content    VARCHAR   NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS relations (
+    src           BIGINT    NOT NULL,
+    dst           BIGINT    NOT NULL,
+    relation_type VARCHAR   NOT NULL,
+    created_at    TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS embeddings (
+    entity_id BIGINT     NOT NULL,
+    model     VARCHAR    NOT NULL,
+    digest    VARCHAR    NOT NULL,  -- hash of the text that was embedded
+    vector    FLOAT[384] NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    ts          TIMESTAMP NOT NULL,
+    kind        VARCHAR   NOT NULL,
+    name        VARCHAR   NOT NULL,
+    ok          BOOLEAN   NOT NULL,
+    duration_ms DOUBLE    NOT NULL,
+    details     VARCHAR            -- JSON text
+);
+
+CREATE TABLE IF NOT EXISTS audit (
+    ts      TIMESTAMP NOT NULL,
+    actor   VARCHAR   NOT NULL,
+    action  VARCHAR   NOT NULL,
+    target  VARCHAR   NOT NULL,
+    outcome VARCHAR   NOT NULL,
+    details VARCHAR            -- JSON text
+);
+
+CREATE TABLE IF NOT EXISTS tokens (
+    id          VARCHAR   NOT NULL,
+    name        VARCHAR   NOT NULL,
+    scopes      VARCHAR   NOT NULL,  -- JSON array
+    secret_hash VARCHAR   NOT NULL,  -- SHA-256 hex of the secret; the secret is never stored
+    created_at  TIMESTAMP NOT NULL,
+    last_used_at TIMESTAMP,
+    revoked_at  TIMESTAMP
+);
+
+-- Results of writes that arrived over RPC, so a client retrying after an owner died mid-call
+-- gets the first result instead of running the write twice (see local.py).
+CREATE TABLE IF NOT EXISTS rpc_results (
+    request_id VARCHAR   NOT NULL,
+    result     VARCHAR   NOT NULL,  -- JSON text
+    created_at TIMESTAMP NOT NULL
+);

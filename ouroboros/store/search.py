@@ -1,0 +1,91 @@
+"""Search over the graph: keyword (BM25), semantic (cosine) and hybrid (reciprocal rank fusion).
+
+``mode="auto"`` is hybrid when an embedder is configured and keyword otherwise; asking for
+semantic or hybrid without one falls back to keyword and says so in ``note``. Hybrid fuses the
+two rankings with RRF (score = Σ 1 / (60 + rank)), which needs no score calibration between
+BM25 and cosine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ouroboros.errors import InvalidInputError
+from ouroboros.store.graphstate import GraphState
+from ouroboros.store.vectors import VectorIndex
+
+__all__ = ["MODES", "Searcher"]
+
+MODES = ("auto", "keyword", "semantic", "hybrid")
+RRF_K = 60
+MAX_LIMIT = 1000
+NO_EMBEDDER_NOTE = (
+    "semantic search is not available (no embedding model): keyword results only; "
+    "install torch==2.13.0 then ouroboros-engine[embeddings] to enable it"
+)
+
+
+class Searcher:
+    """Runs a search and hydrates hits into entity results."""
+
+    def __init__(self, state: GraphState, vectors: VectorIndex | None) -> None:
+        self.state = state
+        self.vectors = vectors
+
+    def search(self, query: Any, limit: int = 10, mode: str = "auto") -> dict[str, Any]:
+        """Return ``{"mode", "results": [{name, entityType, observations, score}], "total", "note"?}``."""
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidInputError("search query must be a non-empty string")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInputError(f"limit must be an integer from 1 to {MAX_LIMIT}")
+        if mode not in MODES:
+            raise InvalidInputError(f"mode must be one of {', '.join(MODES)}")
+        note = None
+        used = mode
+        if mode == "auto":
+            used = "hybrid" if self.vectors is not None else "keyword"
+        if used in ("semantic", "hybrid") and self.vectors is None:
+            used, note = "keyword", NO_EMBEDDER_NOTE
+        if self.vectors is None and mode == "auto":
+            note = NO_EMBEDDER_NOTE
+
+        if used == "keyword":
+            with self.state.lock:
+                hits, total = self.state.index.search(query, limit)
+            ranked = [(h.doc, h.score) for h in hits]
+        elif used == "semantic":
+            assert self.vectors is not None
+            ranked = self.vectors.search(query, limit)
+            total = len(ranked)
+        else:
+            assert self.vectors is not None
+            depth = max(limit * 3, 30)
+            with self.state.lock:
+                kw, _ = self.state.index.search(query, depth)
+            sem = self.vectors.search(query, depth)
+            fused: dict[int, float] = {}
+            for rank, hit in enumerate(kw, 1):
+                fused[hit.doc] = fused.get(hit.doc, 0.0) + 1.0 / (RRF_K + rank)
+            for rank, (doc, _score) in enumerate(sem, 1):
+                fused[doc] = fused.get(doc, 0.0) + 1.0 / (RRF_K + rank)
+            ordered = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+            total = len(ordered)
+            ranked = ordered[:limit]
+
+        results = []
+        with self.state.lock:
+            for doc, score in ranked:
+                rec = self.state.entities.get(doc)
+                if rec is not None:
+                    results.append(
+                        {
+                            "name": rec.name,
+                            "entityType": rec.entity_type,
+                            "observations": list(rec.observations),
+                            "score": round(score, 6),
+                        }
+                    )
+        out: dict[str, Any] = {"mode": used, "results": results, "total": total}
+        if note:
+            out["note"] = note
+        return out

@@ -1,0 +1,386 @@
+"""``Store``: the one interface to the knowledge store, whether this process owns the file or not.
+
+Every method forwards to the current *target*: this process's ``LocalStore`` when it owns the
+database (or for ``:memory:``), else an RPC connection to the owning process. If the owner goes
+away mid-call, the store runs the election again (becoming the owner or reaching the new one)
+and retries the call. A retry is safe: writes carry a request id, and the owner stores each
+write's result in the same transaction as the write, so a retried write that had already
+committed returns its first result instead of running again; a write that had not committed
+simply runs. Reads are retried as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ouroboros.config import default_db_path
+from ouroboros.errors import StoreError
+from ouroboros.store.embedding import Embedder
+from ouroboros.store.local import WRITE_METHODS, LocalStore
+from ouroboros.store.ownership import Owner, elect
+from ouroboros.store.rpc import OwnerGone, RpcClient
+from ouroboros.store.tokens import new_secret
+
+__all__ = ["Store", "open_store"]
+
+MAX_FAILOVERS = 5
+
+
+class Store:
+    """Memory, knowledge graph, search, traversal, telemetry, audit and tokens (thread-safe).
+
+    Use ``open_store()``; close with ``close()`` or a ``with`` block. ``store.aio`` has the same
+    methods as coroutines.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        embedder: Embedder | str | None = "auto",
+        timeout: float | None = None,
+    ) -> None:
+        self.path = path
+        self._embedder = embedder
+        self._timeout = timeout
+        self._switch = threading.Lock()
+        self._generation = 0
+        self._closed = False
+        self._target: LocalStore | Owner | RpcClient
+        if path == ":memory:":
+            self._target = LocalStore(path, embedder=embedder)
+        else:
+            self._target = elect(path, embedder, timeout)
+        self._aio: Any = None
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    @property
+    def role(self) -> str:
+        """``"owner"`` (this process holds the file), ``"client"`` or ``"memory"``."""
+        target = self._target
+        if isinstance(target, LocalStore):
+            return "memory"
+        return "owner" if isinstance(target, Owner) else "client"
+
+    @property
+    def aio(self) -> Any:
+        """The async front: the same methods as coroutines (run in a worker thread)."""
+        if self._aio is None:
+            from ouroboros.store.aio import AsyncStore
+
+            self._aio = AsyncStore(self)
+        return self._aio
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self._closed:
+            raise StoreError("the store is closed")
+        request_id = uuid.uuid4().hex if method in WRITE_METHODS else None
+        retry = False
+        for _ in range(MAX_FAILOVERS + 1):
+            target, generation = self._target, self._generation
+            if isinstance(target, LocalStore):
+                return target.execute(method, args, kwargs)
+            if isinstance(target, Owner):
+                return target.local.execute(method, args, kwargs)
+            try:
+                return target.call(method, list(args), kwargs, request_id, retry)
+            except OwnerGone:
+                self._failover(generation)
+                retry = True
+        raise StoreError(f"{method}: the store owner kept going away; gave up")
+
+    def _failover(self, generation: int) -> None:
+        with self._switch:
+            if self._closed:
+                raise StoreError("the store is closed")
+            if generation != self._generation:
+                return  # another thread already switched
+            old = self._target
+            if isinstance(old, RpcClient):
+                old.close()
+            self._target = elect(self.path, self._embedder, self._timeout)
+            self._generation += 1
+
+    def close(self) -> None:
+        """Close the store; an owner hands the database over to a waiting client process."""
+        with self._switch:
+            if self._closed:
+                return
+            self._closed = True
+            target = self._target
+        if isinstance(target, LocalStore):
+            target.close()
+        elif isinstance(target, Owner):
+            target.release()
+        else:
+            target.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- memory --------------------------------------------------------------------------
+
+    def memory_get(self, key: str) -> dict[str, Any] | None:
+        """Return ``{"key", "value", "created_at", "updated_at"}`` or None."""
+        return self._call("memory_get", key)
+
+    def memory_set(self, key: str, value: Any) -> dict[str, Any]:
+        """Store a JSON value; return the record with ``"created": True`` if the key was new."""
+        return self._call("memory_set", key, value)
+
+    def memory_delete(self, key: str) -> bool:
+        """Delete a key; return whether it existed."""
+        return bool(self._call("memory_delete", key))
+
+    def memory_clear(self) -> int:
+        """Delete every key; return how many there were."""
+        return int(self._call("memory_clear"))
+
+    def memory_keys(self) -> list[str]:
+        """Return every key, sorted."""
+        return self._call("memory_keys")
+
+    def memory_all(self) -> list[dict[str, Any]]:
+        """Return every record, sorted by key."""
+        return self._call("memory_all")
+
+    # --- knowledge graph -----------------------------------------------------------------
+
+    def create_entities(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create ``[{"name", "entityType", "observations"}]``; return those created (existing
+        names are skipped)."""
+        return self._call("create_entities", entities)
+
+    def create_relations(self, relations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create ``[{"from", "to", "relationType"}]``; return those created (duplicates skipped).
+
+        Raises NotFoundError, writing nothing, if an endpoint does not exist.
+        """
+        return self._call("create_relations", relations)
+
+    def add_observations(self, observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add ``[{"entityName", "contents"}]``; return ``[{"entityName", "addedObservations"}]``.
+
+        Raises NotFoundError, writing nothing, if an entity does not exist.
+        """
+        return self._call("add_observations", observations)
+
+    def delete_entities(self, names: list[str]) -> int:
+        """Delete entities with their observations and relations; return how many existed."""
+        return int(self._call("delete_entities", names))
+
+    def delete_observations(self, deletions: list[dict[str, Any]]) -> int:
+        """Delete ``[{"entityName", "observations"}]``; return how many were removed."""
+        return int(self._call("delete_observations", deletions))
+
+    def delete_relations(self, relations: list[dict[str, Any]]) -> int:
+        """Delete exact ``[{"from", "to", "relationType"}]``; return how many existed."""
+        return int(self._call("delete_relations", relations))
+
+    def rename_entity(self, old: str, new: str) -> dict[str, Any]:
+        """Rename an entity; return it. Raises NotFoundError or ConflictError."""
+        return self._call("rename_entity", old, new)
+
+    def get_entity(self, name: str) -> dict[str, Any] | None:
+        """Return one entity or None."""
+        return self._call("get_entity", name)
+
+    def get_entities(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Return ``{name: entity}`` for the names that exist."""
+        return self._call("get_entities", names)
+
+    def relations_of(self, names: list[str], direction: str = "both") -> list[dict[str, Any]]:
+        """Return relations leaving (``out``), entering (``in``) or touching (``both``) names."""
+        return self._call("relations_of", names, direction)
+
+    def open_nodes(self, names: list[str]) -> dict[str, Any]:
+        """Return ``{"entities", "relations"}``: those entities and relations touching them."""
+        return self._call("open_nodes", names)
+
+    def read_graph(self, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
+        """Return a page ``{"entities", "relations", "total", "total_relations", "next_offset"}``."""
+        return self._call("read_graph", offset, limit)
+
+    def counts(self) -> dict[str, int]:
+        """Return ``{"entities", "relations", "observations"}``."""
+        return self._call("counts")
+
+    def search(self, query: str, limit: int = 10, mode: str = "auto") -> dict[str, Any]:
+        """Return ``{"mode", "results": [{name, entityType, observations, score}], "total",
+        "note"?}``; ``mode`` is auto, keyword, semantic or hybrid."""
+        return self._call("search", query, limit, mode)
+
+    # --- traversal and algorithms --------------------------------------------------------
+
+    def neighbours(
+        self,
+        name: str,
+        depth: int = 1,
+        direction: str = "both",
+        relation_type: str | None = None,
+        limit: int = 1000,
+    ) -> dict[str, Any]:
+        """Return ``{"root", "nodes": [{name, entityType, depth}], "relations", "truncated"}``."""
+        return self._call(
+            "neighbours",
+            name,
+            depth=depth,
+            direction=direction,
+            relation_type=relation_type,
+            limit=limit,
+        )
+
+    def shortest_path(
+        self,
+        src: str,
+        dst: str,
+        max_depth: int = 6,
+        direction: str = "both",
+        relation_type: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Return ``{"path": [names], "relations", "length"}`` or None beyond ``max_depth``."""
+        return self._call(
+            "shortest_path", src, dst, max_depth, direction=direction, relation_type=relation_type
+        )
+
+    def subgraph(
+        self,
+        names: list[str],
+        depth: int = 1,
+        direction: str = "both",
+        relation_type: str | None = None,
+        limit: int = 1000,
+    ) -> dict[str, Any]:
+        """Return ``{"entities", "relations", "truncated"}`` within ``depth`` of ``names``."""
+        return self._call(
+            "subgraph", names, depth, direction=direction, relation_type=relation_type, limit=limit
+        )
+
+    def centrality(
+        self, names: list[str] | None = None, kind: str = "degree", depth: int = 2, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Return ``[{"name", "entityType", "score"}]`` (degree, pagerank or betweenness)."""
+        return self._call("centrality", names, kind, depth=depth, limit=limit)
+
+    def communities(
+        self, names: list[str] | None = None, depth: int = 2, limit: int = 50, seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """Return ``[{"id", "size", "members"}]`` (Louvain), largest first."""
+        return self._call("communities", names, depth=depth, limit=limit, seed=seed)
+
+    # --- telemetry and audit -------------------------------------------------------------
+
+    def record_event(
+        self, kind: str, name: str, ok: bool, duration_ms: float, details: Any = None
+    ) -> None:
+        """Record a telemetry event (buffered by the owner; see telemetry.py)."""
+        self._call("record_event", kind, name, ok, duration_ms, details)
+
+    def events(
+        self, limit: int = 100, kind: str | None = None, name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Return the newest events first."""
+        return self._call("events", limit, kind, name)
+
+    def event_stats(self, by: str = "name") -> list[dict[str, Any]]:
+        """Return per-name (or per-kind) count, errors, error_rate, avg/p50/p95 ms."""
+        return self._call("event_stats", by)
+
+    def audit(
+        self, actor: str, action: str, target: str, outcome: str, details: Any = None
+    ) -> None:
+        """Append an audit record."""
+        self._call("audit", actor, action, target, outcome, details)
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the newest audit records first."""
+        return self._call("audit_log", limit)
+
+    # --- tokens --------------------------------------------------------------------------
+
+    def token_create(self, name: str, scopes: list[str]) -> tuple[str, dict[str, Any]]:
+        """Return ``(secret, record)``; only a SHA-256 of the secret is stored."""
+        secret, record = self._call("token_create", name, list(scopes), new_secret())
+        return secret, record
+
+    def token_list(self) -> list[dict[str, Any]]:
+        """Return every token record (never a secret)."""
+        return self._call("token_list")
+
+    def token_revoke(self, name_or_id: str) -> bool:
+        """Revoke a token by name or id; return whether an active one was revoked."""
+        return bool(self._call("token_revoke", name_or_id))
+
+    def token_verify(self, secret: str) -> dict[str, Any] | None:
+        """Return the record of the active token with this secret, else None."""
+        return self._call("token_verify", secret)
+
+    # --- import, export, dump ------------------------------------------------------------
+
+    def import_jsonl(self, path: str | os.PathLike[str], progress: Any = None) -> dict[str, int]:
+        """Import an official MCP memory server ``memory.jsonl``; return counts created."""
+        from ouroboros.store.transfer import import_jsonl
+
+        return import_jsonl(self, path, progress)
+
+    def export_jsonl(self, path: str | os.PathLike[str], progress: Any = None) -> dict[str, int]:
+        """Write the graph as a ``memory.jsonl`` the official server reads; return counts."""
+        from ouroboros.store.transfer import export_jsonl
+
+        return export_jsonl(self, path, progress)
+
+    def dump_json(self, path: str | os.PathLike[str]) -> dict[str, int]:
+        """Write everything (memory, graph with times, telemetry, audit, token hashes) as JSON."""
+        from ouroboros.store.transfer import dump_json
+
+        return dump_json(self, path)
+
+    def restore_json(self, path: str | os.PathLike[str]) -> dict[str, int]:
+        """Replace everything with a ``dump_json`` file; return the counts restored."""
+        from ouroboros.store.transfer import restore_json
+
+        return restore_json(self, path)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return everything as one JSON-ready dict (what ``dump_json`` writes)."""
+        return self._call("snapshot")
+
+    def restore_snapshot(self, data: dict[str, Any]) -> dict[str, int]:
+        """Replace everything with a ``snapshot()``; return the counts restored."""
+        return self._call("restore_snapshot", data)
+
+    def checkpoint(self) -> None:
+        """Flush telemetry and fold the WAL into the database file."""
+        self._call("checkpoint")
+
+    def info(self) -> dict[str, Any]:
+        """Return the path, embedder, pending embeddings and counts."""
+        return self._call("info")
+
+
+def open_store(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    embedder: Embedder | str | None = "auto",
+    timeout: float | None = None,
+) -> Store:
+    """Open the store at ``path`` (default ``default_db_path()``; ``":memory:"`` for tests).
+
+    Creates parent directories. If another process owns the file this one becomes its client.
+    ``embedder``: ``"auto"`` (MiniLM when installed), ``"hash"``, ``"minilm"``, None, or an
+    ``Embedder``. Raises StoreBusyError if the file cannot be reached within ``timeout`` s.
+    """
+    raw = default_db_path() if path is None else os.fspath(path)
+    if raw == ":memory:":
+        return Store(raw, embedder=embedder, timeout=timeout)
+    real = os.path.realpath(os.path.expanduser(raw))
+    Path(real).parent.mkdir(parents=True, exist_ok=True)
+    return Store(real, embedder=embedder, timeout=timeout)
