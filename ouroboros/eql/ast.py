@@ -70,7 +70,7 @@ class Symbol(str):
         return f"Symbol({str.__repr__(self)})"
 
 
-class Ident(tuple):  # type: ignore[type-arg]
+class Ident(tuple):
     """An ident ``[:user/id 1]``: a 2-tuple ``(Keyword, value)`` equal to the plain tuple.
 
     Result maps are keyed by idents, so ``result[("user/id", 1)]`` works.
@@ -84,7 +84,7 @@ class Ident(tuple):  # type: ignore[type-arg]
 
     @property
     def attr(self) -> Keyword:
-        return self[0]  # type: ignore[no-any-return]
+        return self[0]
 
     @property
     def value(self) -> Any:
@@ -97,7 +97,7 @@ class Ident(tuple):  # type: ignore[type-arg]
         return (self[0], self[1])
 
 
-class EList(tuple):  # type: ignore[type-arg]
+class EList(tuple):
     """An EDN list ``( ... )`` as a value (inside params); a tuple, printed with parentheses."""
 
     __slots__ = ()

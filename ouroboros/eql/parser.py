@@ -1,0 +1,548 @@
+"""EQL parser: `parse(text) -> Root`, giving the EDN forms of the reader their EQL meaning.
+
+Every EQL form (pathom-eql.md §1): properties, joins, idents, ident joins, params in both the
+``(:k {..})`` and ``{(:k {..}) [...]}`` forms, unions, recursion (``...`` and a depth), mutations and
+mutation joins, the wildcard ``*``, placeholders (plain keywords like ``:>/x``), metadata, and the
+optional-attribute sugar ``(? :a)`` (params ``{:ouroboros/optional? true}``).
+
+Metadata is kept where the AST has a place for it: on the query vector (``Root.meta``), on a join
+map, a param or call list, an ident vector or ``*`` (the node's ``meta``); metadata on a join's
+sub-query vector or union map joins the join's ``meta``. Metadata on a union branch's vector or on a
+plain value (a param, an ident value) is read and dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+from ouroboros.eql.ast import (
+    Call,
+    ChildNode,
+    EList,
+    Ident,
+    Join,
+    Keyword,
+    Prop,
+    Root,
+    Symbol,
+    Tagged,
+    Union,
+    UnionEntry,
+)
+from ouroboros.eql.convert import OPTIONAL_PARAM, RECURSE, WILDCARD, query_expr, replace_params
+from ouroboros.eql.reader import (
+    MAX_LENGTH,
+    Form,
+    ReadError,
+    atom_value,
+    describe,
+    inst_value,
+    keyword_value,
+    lark_parser,
+    locate,
+    number_value,
+    position,
+    string_value,
+    symbol_value,
+    uuid_value,
+)
+from ouroboros.errors import EQLSyntaxError
+
+__all__ = ["parse"]
+
+
+def parse(text: str | bytes) -> Root:
+    """Return the AST of an EQL query or transaction written as EDN text.
+
+    Raises EQLSyntaxError (and nothing else) for text that is not EQL: its ``line`` and
+    ``column`` (1-based) point at the offending form, its message says what EQL expects there
+    and its ``context`` shows the line with a caret under the spot.
+    """
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = _decode(bytes(text))
+    elif not isinstance(text, str):
+        raise EQLSyntaxError(
+            f"EQL text must be str or bytes, not {type(text).__name__}", line=1, column=1
+        )
+    if len(text) > MAX_LENGTH:
+        raise EQLSyntaxError(
+            f"the query is {len(text)} characters long; the limit is {MAX_LENGTH}",
+            line=1,
+            column=1,
+        )
+    try:
+        forms: Any = lark_parser().parse(text)
+        return _root(forms, len(text))
+    except ReadError as exc:
+        raise _syntax_error(text, exc.message, exc.pos) from None
+    except UnexpectedToken as exc:
+        message, pos = _unexpected(exc, text)
+        raise _syntax_error(text, message, pos) from None
+    except UnexpectedInput as exc:  # pragma: no cover - the scan lexer raises ReadError instead
+        raise _syntax_error(text, "unexpected input", exc.pos_in_stream or 0) from None
+    except RecursionError:  # pragma: no cover - the depth limit keeps this away
+        raise _syntax_error(text, "the query nests too deeply", 0) from None
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8-sig", errors="replace")
+        line, column, context = locate(good + " ", len(good))
+        raise EQLSyntaxError(
+            f"the query is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            line=line,
+            column=column,
+            context=context,
+        ) from None
+
+
+def _syntax_error(text: str, message: str, pos: int) -> EQLSyntaxError:
+    line, column, context = locate(text, pos)
+    return EQLSyntaxError(message, line=line, column=column, context=context)
+
+
+_CLOSING = {
+    "LSQB": ("]", "vector"),
+    "LBRACE": ("}", "map"),
+    "LPAR": (")", "list"),
+    "HASH_LBRACE": ("}", "set"),
+}
+_AFTER = {
+    "CARET": "metadata ^ must be followed by a map or keyword and then the form it applies to",
+    "TAG": "a tag must be followed by the value it tags",
+    "DISCARD": "#_ must be followed by the form it discards",
+}
+
+
+def _unexpected(exc: UnexpectedToken, text: str) -> tuple[str, int]:
+    """Explain a token the grammar did not expect: what was open, what it needs instead."""
+    token = exc.token
+    found = describe(token)
+    pos = len(text) if token.type == "$END" else token.start_pos
+    stack = exc.state.value_stack if exc.state is not None else []
+    last = stack[-1] if stack else None
+    if isinstance(last, str) and getattr(last, "type", None) in _AFTER:
+        return f"{_AFTER[last.type]}, found {found}", pos  # type: ignore[attr-defined]
+    opener = next(
+        (v for v in reversed(stack) if isinstance(v, str) and getattr(v, "type", None) in _CLOSING),
+        None,
+    )
+    if opener is not None:
+        close, kind = _CLOSING[opener.type]  # type: ignore[attr-defined]
+        line, column, _ = locate(text, opener.start_pos)  # type: ignore[attr-defined]
+        return (
+            f"expected '{close}' to close the {kind} opened at line {line}, column {column}, "
+            f"found {found}",
+            pos,
+        )
+    if token.type in ("RSQB", "RBRACE", "RPAR"):
+        return f"unmatched {found}: nothing is open here", pos
+    return f"unexpected {found}", pos  # pragma: no cover - every case above covers the grammar
+
+
+# --- EQL meaning ---------------------------------------------------------------------------
+
+
+def _root(forms: list[Any], end: int) -> Root:
+    if not forms:
+        raise ReadError("expected a query vector [...], found an empty query", end)
+    if len(forms) > 1:
+        raise ReadError(
+            f"expected one query vector, found {describe(forms[1])} after it", position(forms[1])
+        )
+    form, meta = _unwrap_meta(forms[0])
+    if type(form) is not Form or form.kind != "vector":
+        raise ReadError(f"the query must be a vector [...], found {describe(form)}", position(form))
+    return Root(children=_children(form), meta=meta)
+
+
+def _children(vector: Form) -> tuple[ChildNode, ...]:
+    return tuple([_expr(item) for item in vector.items])
+
+
+def _expr(item: Any) -> ChildNode:
+    if type(item) is Form:
+        kind = item.kind
+        if kind == "map":
+            return _join(item, None)
+        if kind == "vector":
+            ident = _ident(item)
+            return Prop(key=ident, dispatch_key=ident.attr)
+        if kind == "list":
+            return _list(item)
+        if kind == "meta":
+            target, meta = _unwrap_meta(item)
+            return _with_meta(_expr(target), meta)
+        raise ReadError(_expected_expr(item), item.pos)
+    kind = item.type
+    if kind == "KEYWORD":
+        key = keyword_value(item)
+        return Prop(key=key, dispatch_key=key)
+    if kind == "SYMBOL":
+        symbol = symbol_value(item)
+        if symbol == "*" and type(symbol) is Symbol:
+            return Prop(key=WILDCARD, dispatch_key=WILDCARD)
+        if type(symbol) is Symbol:
+            raise ReadError(
+                f"a bare symbol {symbol} is not an EQL expression: write a property as :{symbol} "
+                f"or call a mutation as ({symbol} {{...}})",
+                item.start_pos,
+            )
+    raise ReadError(_expected_expr(item), item.start_pos)
+
+
+def _expected_expr(item: Any) -> str:
+    return (
+        "expected a property (:ns/name), a join {:k [...]}, an ident [:k v], "
+        f"a parameter list (:k {{...}}), a mutation (ns/op {{...}}) or *, found {describe(item)}"
+    )
+
+
+def _ident(vector: Form) -> Ident:
+    items = vector.items
+    if len(items) != 2:
+        raise ReadError(
+            f"an ident is [keyword value] (2 items), found {len(items)} item"
+            f"{'' if len(items) == 1 else 's'}",
+            vector.pos,
+        )
+    attr = items[0]
+    if type(attr) is Form or attr.type != "KEYWORD":
+        raise ReadError(
+            f"an ident starts with the attribute keyword, found {describe(attr)}", position(attr)
+        )
+    return Ident(keyword_value(attr), _value(items[1], True))
+
+
+def _join(form: Form, meta: dict[Any, Any] | None) -> Join | Call:
+    items = form.items
+    if len(items) != 2:
+        if len(items) % 2:
+            raise ReadError(
+                "a map needs an even number of forms (key value pairs)", position(items[-1])
+            )
+        raise ReadError(
+            f"a join map must have exactly one entry, found {len(items) // 2}",
+            form.pos if not items else position(items[2]),
+        )
+    key_form, key_meta = _unwrap_meta(items[0])
+    value_form, value_meta = _unwrap_meta(items[1])
+    meta = _merge_meta(key_meta, value_meta, meta)
+    params: dict[Any, Any] = {}
+    if type(key_form) is Form:
+        if key_form.kind == "vector":
+            key: Any = _ident(key_form)
+            dispatch: Any = key.attr
+        elif key_form.kind == "list":
+            head = _list(key_form)
+            if type(head) is Call:
+                return _mutation_join(head, value_form, meta)
+            if type(head) is not Prop or head.key == WILDCARD:
+                raise ReadError(
+                    "a join key must be a property, an ident or a param expression (:k {...}), "
+                    f"found {describe(key_form.items[0])} inside the list",
+                    key_form.pos,
+                )
+            key, dispatch, params = head.key, head.dispatch_key, dict(head.params)
+            meta = _merge_meta(head.meta, meta)
+        else:
+            raise ReadError(_expected_key(key_form), key_form.pos)
+    elif key_form.type == "KEYWORD":
+        key = dispatch = keyword_value(key_form)
+    elif key_form.type == "SYMBOL" and _is_mutation_name(symbol_value(key_form)):
+        symbol = symbol_value(key_form)
+        call = Call(key=symbol, dispatch_key=symbol, params={})
+        return _mutation_join(call, value_form, meta)
+    else:
+        raise ReadError(_expected_key(key_form), key_form.start_pos)
+    query, children = _join_value(value_form)
+    return Join(
+        key=key, dispatch_key=dispatch, query=query, children=children, params=params, meta=meta
+    )
+
+
+def _is_mutation_name(symbol: Any) -> bool:
+    return type(symbol) is Symbol and symbol not in ("*", "...", "?")
+
+
+def _expected_key(item: Any) -> str:
+    return (
+        "a join key must be a property :k, an ident [:k v], a param expression (:k {...}) "
+        f"or a mutation (ns/op {{...}}), found {describe(item)}"
+    )
+
+
+def _join_value(item: Any) -> tuple[Any, Any]:
+    if type(item) is Form:
+        if item.kind == "vector":
+            children = _children(item)
+            return [query_expr(child) for child in children], children
+        if item.kind == "map":
+            union = _union(item)
+            return union.query, (union,)
+    elif item.type == "SYMBOL" and item == "...":
+        return RECURSE, None
+    elif item.type == "NUMBER":
+        depth = number_value(item)
+        if type(depth) is int:
+            if depth < 0:
+                raise ReadError(
+                    f"a recursion depth must be 0 or more, found {depth}", item.start_pos
+                )
+            return depth, None
+    raise ReadError(
+        "a join's value must be a query vector [...], a union map {...}, the recursion "
+        f"marker ... or a recursion depth, found {describe(item)}",
+        position(item),
+    )
+
+
+def _union(form: Form) -> Union:
+    items = form.items
+    if not items:
+        raise ReadError("a union map needs at least one branch {:type/key [...]}", form.pos)
+    if len(items) % 2:
+        raise ReadError(
+            "a map needs an even number of forms (key value pairs)", position(items[-1])
+        )
+    entries = []
+    seen: set[Keyword] = set()
+    for index in range(0, len(items), 2):
+        key_item = items[index]
+        if type(key_item) is Form or key_item.type != "KEYWORD":
+            raise ReadError(
+                f"a union key must be a keyword, found {describe(key_item)}", position(key_item)
+            )
+        union_key = keyword_value(key_item)
+        if union_key in seen:
+            raise ReadError(f"duplicate union key :{union_key}", key_item.start_pos)
+        seen.add(union_key)
+        branch, _ = _unwrap_meta(items[index + 1])
+        if type(branch) is not Form or branch.kind != "vector":
+            raise ReadError(
+                f"a union branch must be a query vector [...], found {describe(branch)}",
+                position(branch),
+            )
+        children = _children(branch)
+        entries.append(
+            UnionEntry(
+                union_key=union_key,
+                query=[query_expr(child) for child in children],
+                children=children,
+            )
+        )
+    query = {entry.union_key: entry.query for entry in entries}
+    return Union(query=query, children=tuple(entries))
+
+
+def _mutation_join(call: Call, value: Any, meta: dict[Any, Any] | None) -> Call:
+    if type(value) is not Form or value.kind != "vector":
+        raise ReadError(
+            f"a mutation join selects from the result with a query vector [...], "
+            f"found {describe(value)}",
+            position(value),
+        )
+    children = _children(value)
+    return Call(
+        key=call.key,
+        dispatch_key=call.dispatch_key,
+        params=call.params,
+        query=[query_expr(child) for child in children],
+        children=children,
+        meta=_merge_meta(call.meta, meta),
+    )
+
+
+def _list(form: Form) -> ChildNode:
+    items = form.items
+    if not items:
+        raise ReadError(
+            "an empty list is not EQL: write (:k {params}) or (ns/op {params})", form.pos
+        )
+    head = items[0]
+    if type(head) is not Form and head.type == "SYMBOL":
+        symbol = symbol_value(head)
+        if type(symbol) is Symbol and symbol not in ("*", "..."):
+            if symbol == "?":
+                return _optional(form)
+            if len(items) > 2:
+                raise ReadError(
+                    "a mutation call is (ns/op {params}): one params map at most",
+                    position(items[2]),
+                )
+            return Call(key=symbol, dispatch_key=symbol, params=_params(form))
+        if symbol == "*":
+            raise ReadError("the wildcard * takes no parameters", head.start_pos)
+    if len(items) > 2:
+        raise ReadError(
+            "a parameter list is (expression {params}): one params map after the expression",
+            position(items[2]),
+        )
+    node = _expr(head)
+    if type(node) is Call:
+        raise ReadError("a mutation cannot be wrapped in a parameter list", position(head))
+    return _add_params(node, _params(form))
+
+
+def _optional(form: Form) -> ChildNode:
+    items = form.items
+    if len(items) != 2:
+        raise ReadError(
+            "(? ...) marks one attribute optional: (? :ns/attr) or (? {:ns/attr [...]})",
+            form.pos if len(items) < 2 else position(items[2]),
+        )
+    node = _expr(items[1])
+    if type(node) is Call:
+        raise ReadError("a mutation cannot be optional", position(items[1]))
+    return _add_params(node, {OPTIONAL_PARAM: True})
+
+
+def _params(form: Form) -> dict[Any, Any]:
+    items = form.items
+    if len(items) < 2:
+        return {}
+    params, _ = _unwrap_meta(items[1])
+    if type(params) is not Form or params.kind != "map":
+        raise ReadError(f"params must be a map {{...}}, found {describe(params)}", position(params))
+    return _map_value(params)
+
+
+def _add_params(node: ChildNode, params: dict[Any, Any]) -> ChildNode:
+    if not params:
+        return node
+    return replace_params(node, {**node.params, **params} if node.params else params)
+
+
+# --- metadata ------------------------------------------------------------------------------
+
+
+def _unwrap_meta(item: Any) -> tuple[Any, dict[Any, Any] | None]:
+    """Return ``(target, metadata)`` of a form; nested ``^a ^b x`` merge, the outer one winning."""
+    if type(item) is not Form or item.kind != "meta":
+        return item, None
+    layers = []
+    while type(item) is Form and item.kind == "meta":
+        layers.append(item.items[0])
+        item = item.items[1]
+    if type(item) is Form:
+        if item.kind == "tagged":
+            raise ReadError("metadata cannot be attached to a tagged value", item.pos)
+    elif item.type != "SYMBOL" or type(symbol_value(item)) is not Symbol:
+        raise ReadError(
+            f"metadata applies to a collection or a symbol, not to {describe(item)}",
+            item.start_pos,
+        )
+    meta: dict[Any, Any] = {}
+    for layer in reversed(layers):
+        meta.update(_meta_value(layer))
+    return item, meta
+
+
+def _meta_value(item: Any) -> dict[Any, Any]:
+    if type(item) is Form:
+        if item.kind == "map":
+            return _map_value(item)
+    elif item.type == "KEYWORD":
+        return {keyword_value(item): True}
+    elif item.type in ("SYMBOL", "STRING"):
+        value = atom_value(item)
+        if isinstance(value, str):
+            return {Keyword("tag"): value}
+    raise ReadError(
+        f"metadata must be a map, a keyword, a symbol or a string, found {describe(item)}",
+        position(item),
+    )
+
+
+def _with_meta(node: ChildNode, meta: dict[Any, Any] | None) -> ChildNode:
+    if not meta:
+        return node
+    return dataclasses.replace(node, meta=_merge_meta(node.meta, meta))
+
+
+def _merge_meta(*layers: Any) -> dict[Any, Any] | None:
+    present = [layer for layer in layers if layer]
+    if not present:
+        return None
+    if len(present) == 1:
+        return dict(present[0])
+    merged: dict[Any, Any] = {}
+    for layer in present:
+        merged.update(layer)
+    return merged
+
+
+# --- values (params, ident values, metadata) -----------------------------------------------
+
+
+def _value(item: Any, hashable: bool = False) -> Any:
+    """Return the Python value of a form; ``hashable`` turns vectors into tuples (dict keys)."""
+    if type(item) is not Form:
+        return atom_value(item)
+    kind = item.kind
+    if kind == "map":
+        if hashable:
+            raise ReadError(
+                "a map cannot be a map key, a set element or an ident value here", item.pos
+            )
+        return _map_value(item)
+    if kind == "vector":
+        values = [_value(x, hashable) for x in item.items]
+        return tuple(values) if hashable else values
+    if kind == "list":
+        return EList([_value(x, hashable) for x in item.items])
+    if kind == "set":
+        elements = [_value(x, True) for x in item.items]
+        result = frozenset(elements)
+        if len(result) != len(elements):
+            _duplicate(item.items, elements, "set element")
+        return result
+    if kind == "tagged":
+        return _tagged(item, hashable)
+    target, _ = _unwrap_meta(item)
+    return _value(target, hashable)
+
+
+def _map_value(form: Form) -> dict[Any, Any]:
+    items = form.items
+    if len(items) % 2:
+        raise ReadError(
+            "a map needs an even number of forms (key value pairs)", position(items[-1])
+        )
+    keys = [_value(items[i], True) for i in range(0, len(items), 2)]
+    result = {
+        key: _value(items[i + 1]) for key, i in zip(keys, range(0, len(items), 2), strict=True)
+    }
+    if len(result) != len(keys):
+        _duplicate(items[::2], keys, "map key")
+    return result
+
+
+def _duplicate(forms: list[Any], values: list[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for form, value in zip(forms, values, strict=True):
+        if value in seen:
+            raise ReadError(f"duplicate {what} {describe(form)}", position(form))
+        seen.add(value)
+
+
+_TAGS: dict[str, Callable[[str, int], Any]] = {"inst": inst_value, "uuid": uuid_value}
+
+
+def _tagged(form: Form, hashable: bool) -> Any:
+    tag_token, value_item = form.items
+    tag = str(tag_token)[1:]
+    reader = _TAGS.get(tag)
+    if reader is None:
+        return Tagged(tag, _value(value_item, hashable))
+    if type(value_item) is Form or value_item.type != "STRING":
+        raise ReadError(
+            f"#{tag} takes a string, found {describe(value_item)}", position(value_item)
+        )
+    return reader(string_value(value_item), value_item.start_pos)
