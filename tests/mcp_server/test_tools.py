@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from ouroboros.mcp_server.tools import call_result, mcp_output_schema, mcp_tool, to_wire
 from ouroboros.tools.registry import Tool
 
@@ -62,16 +64,25 @@ def test_to_wire_makes_json_data() -> None:
 
     value = {
         Kw("user/name"): Kw("x"),
-        ("user/id", 1): {"tags": {"b", "a"}},
+        "tags": {"b", "a"},
         "when": dt.datetime(2026, 1, 2, 3, 4, 5),
         "items": (1, 2),
     }
     wire = to_wire(value)
     assert json.loads(json.dumps(wire)) == wire
     assert wire["user/name"] == "x" and type(next(iter(wire))) is str
-    assert wire["[:user/id 1]"] == {"tags": ["a", "b"]}
+    assert wire["tags"] == ["a", "b"]
     assert wire["when"] == "2026-01-02T03:04:05"
     assert wire["items"] == [1, 2]
+
+
+def test_ident_keys_travel_as_edn_text() -> None:
+    try:
+        from ouroboros.eql import Keyword
+    except ImportError:
+        pytest.skip("ouroboros.eql.Keyword is not there yet")
+    wire = to_wire({(Keyword("user/id"), 1): {"user/name": "Ann"}})
+    assert wire == {"[:user/id 1]": {"user/name": "Ann"}}
 
 
 def test_envelopes_become_results() -> None:
