@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AttributeMissingError",
+    "AttributeTypeError",
     "AuthError",
     "ConflictError",
     "EQLError",
@@ -176,6 +177,10 @@ class ResolverError(OuroborosError):
     ) -> None:
         super().__init__(message, path=path, details={"resolver": resolver, **(details or {})})
         self.resolver = resolver
+
+
+class AttributeTypeError(ResolverError):
+    """A resolver returned a value that does not fit its attribute spec (validation mode)."""
 
 
 class ResolverTimeoutError(ResolverError):

@@ -1,0 +1,326 @@
+"""Drivers: execute the runner's effects synchronously, or asynchronously with anyio.
+
+The sync driver calls resolvers inline (an async resolver runs on a private event loop; the calls
+of one step run concurrently there). The async driver runs ``Parallel`` branches and the calls of
+one step concurrently in anyio task groups, sync ``blocking=True`` resolvers in worker threads,
+and applies per-resolver timeouts with ``anyio.fail_after``.
+
+Timeouts under the sync driver: a sync resolver with a ``timeout`` runs in a worker thread and
+the request stops waiting when it expires (``ResolverTimeoutError``); the thread itself cannot be
+interrupted and finishes in the background, its result discarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+
+from ouroboros.connect.runner import Failure, Invoke, Mutate, Parallel, Run
+from ouroboros.errors import ResolverTimeoutError
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from ouroboros.connect.env import Env
+    from ouroboros.connect.operations import Mutation, Resolver
+
+__all__ = [
+    "core_mutate_async",
+    "core_mutate_sync",
+    "core_resolve_async",
+    "core_resolve_sync",
+    "drive_async",
+    "drive_sync",
+]
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _threads() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="ouroboros-resolver")
+    return _pool
+
+
+def _timeout_error(op: Resolver | Mutation) -> ResolverTimeoutError:
+    kind = "Resolver" if op.kind == "resolver" else "Mutation"
+    return ResolverTimeoutError(
+        f"{kind} {op.name} timed out after {op.timeout:g} s",
+        resolver=str(op.name),
+        details={"timeout": op.timeout},
+    )
+
+
+def _run_coroutine(make: Callable[[], Any]) -> Any:
+    """Run ``await make()`` to completion from sync code, on a private event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.run(make)
+    # Called from inside an event loop (sync process() in async code): use another thread.
+    return _threads().submit(anyio.run, make).result()
+
+
+async def _await_op(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
+    if op.timeout is None:
+        return await op.fn(*args)
+    try:
+        with anyio.fail_after(op.timeout):
+            return await op.fn(*args)
+    except TimeoutError:
+        raise _timeout_error(op) from None
+
+
+def _call_sync(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
+    if op.is_async:
+        return _run_coroutine(lambda: _await_op(op, args))
+    if op.timeout is not None:
+        future = _threads().submit(op.fn, *args)
+        try:
+            return future.result(timeout=op.timeout)
+        except TimeoutError:
+            raise _timeout_error(op) from None
+    return op.fn(*args)
+
+
+async def _call_async(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
+    if op.is_async:
+        return await _await_op(op, args)
+    if op.blocking or op.timeout is not None:
+        call = functools.partial(op.fn, *args)
+        if op.timeout is None:
+            return await anyio.to_thread.run_sync(call)
+        try:
+            with anyio.fail_after(op.timeout):
+                return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+        except TimeoutError:
+            raise _timeout_error(op) from None
+    return op.fn(*args)
+
+
+def core_resolve_sync(env: Env, resolver: Resolver, payload: Any) -> Any:
+    """The core resolve function (sync chain): call the resolver with ``payload``."""
+    return _call_sync(resolver, (env, payload) if resolver.wants_env else (payload,))
+
+
+async def core_resolve_async(env: Env, resolver: Resolver, payload: Any) -> Any:
+    """The core resolve function (async chain)."""
+    return await _call_async(resolver, (env, payload) if resolver.wants_env else (payload,))
+
+
+def core_mutate_sync(env: Env, mutation: Mutation, params: Any) -> Any:
+    """The core mutate function (sync chain): call the mutation with its params."""
+    return _call_sync(mutation, (env, params) if mutation.wants_env else (params,))
+
+
+async def core_mutate_async(env: Env, mutation: Mutation, params: Any) -> Any:
+    """The core mutate function (async chain)."""
+    return await _call_async(mutation, (env, params) if mutation.wants_env else (params,))
+
+
+def _inline(r: Resolver, env: Env, payloads: list[Any]) -> list[Any]:
+    fn = r.fn
+    out: list[Any] = []
+    append = out.append
+    if r.wants_env:
+        for p in payloads:
+            try:
+                append(fn(env, p))
+            except Exception as exc:
+                append(Failure(exc))
+    else:
+        for p in payloads:
+            try:
+                append(fn(p))
+            except Exception as exc:
+                append(Failure(exc))
+    return out
+
+
+def _finish(run: Run, r: Resolver, eff: Invoke, out: list[Any], duration: float) -> None:
+    engine = run.engine
+    if r.name in engine.or_resolvers:
+        per_call = duration / max(1, len(eff.payloads))
+        if any(type(o) is Failure for o in out):
+            per_call *= 2
+        old = engine.weights.get(r.name)
+        engine.weights[r.name] = per_call if old is None else old * 0.8 + per_call * 0.2
+    if run.trace is not None:
+        run.trace.record("resolver", r.name, eff.path, eff.payloads, out, duration, batch=r.batch)
+
+
+# --- sync ----------------------------------------------------------------------------------
+
+
+def _invoke_sync(run: Run, eff: Invoke) -> list[Any]:
+    r = eff.resolver
+    env = eff.env
+    env.request = run
+    chain = run.engine.chains.resolve_sync
+    t0 = perf_counter()
+    if chain is None and not r.is_async and r.timeout is None:
+        out = _inline(r, env, eff.payloads)
+    elif chain is None and r.is_async and len(eff.payloads) > 1:
+        out = _run_coroutine(lambda: _gather(r, env, eff.payloads, core_resolve_async))
+    else:
+        handler = chain or core_resolve_sync
+        out = []
+        for p in eff.payloads:
+            try:
+                out.append(handler(env, r, p))
+            except Exception as exc:
+                out.append(Failure(exc))
+    _finish(run, r, eff, out, perf_counter() - t0)
+    return out
+
+
+def _mutate_sync(run: Run, eff: Mutate) -> Any:
+    eff.env.request = run
+    handler = run.engine.chains.mutate_sync or core_mutate_sync
+    t0 = perf_counter()
+    try:
+        out = handler(eff.env, eff.mutation, eff.params)
+    except Exception as exc:
+        out = Failure(exc)
+    if run.trace is not None:
+        m = eff.mutation
+        run.trace.record(
+            "mutation",
+            str(m.name),
+            (m.name,),
+            [eff.params],
+            [out],
+            perf_counter() - t0,
+            batch=False,
+        )
+    return out
+
+
+def drive_sync(run: Run, gen: Generator[Any, Any, Any]) -> Any:
+    """Run the runner generator ``gen`` to completion, executing its effects inline."""
+    send: Any = None
+    while True:
+        try:
+            eff = gen.send(send)
+        except StopIteration as stop:
+            return stop.value
+        kind = type(eff)
+        if kind is Invoke:
+            send = _invoke_sync(run, eff)
+        elif kind is Parallel:
+            send = [drive_sync(run, g) for g in eff.gens]
+        elif kind is Mutate:
+            send = _mutate_sync(run, eff)
+        else:  # pragma: no cover - a bug in the runner
+            raise TypeError(f"unknown effect {eff!r}")
+
+
+# --- async ---------------------------------------------------------------------------------
+
+
+async def _gather(
+    r: Resolver, env: Env, payloads: list[Any], handler: Callable[..., Any]
+) -> list[Any]:
+    out: list[Any] = [None] * len(payloads)
+
+    async def one(i: int, payload: Any) -> None:
+        try:
+            out[i] = await handler(env, r, payload)
+        except Exception as exc:
+            out[i] = Failure(exc)
+
+    if len(payloads) == 1:
+        await one(0, payloads[0])
+        return out
+    async with anyio.create_task_group() as tg:
+        for i, payload in enumerate(payloads):
+            tg.start_soon(one, i, payload)
+    return out
+
+
+async def _invoke_async(run: Run, eff: Invoke) -> list[Any]:
+    r = eff.resolver
+    env = eff.env
+    env.request = run
+    chain = run.engine.chains.resolve_async
+    t0 = perf_counter()
+    if chain is None and not r.is_async and not r.blocking and r.timeout is None:
+        out = _inline(r, env, eff.payloads)
+    else:
+        out = await _gather(r, env, eff.payloads, chain or core_resolve_async)
+    _finish(run, r, eff, out, perf_counter() - t0)
+    return out
+
+
+async def _mutate_async(run: Run, eff: Mutate) -> Any:
+    eff.env.request = run
+    handler = run.engine.chains.mutate_async or core_mutate_async
+    t0 = perf_counter()
+    try:
+        out = await handler(eff.env, eff.mutation, eff.params)
+    except Exception as exc:
+        out = Failure(exc)
+    if run.trace is not None:
+        m = eff.mutation
+        run.trace.record(
+            "mutation",
+            str(m.name),
+            (m.name,),
+            [eff.params],
+            [out],
+            perf_counter() - t0,
+            batch=False,
+        )
+    return out
+
+
+def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_error(exc)
+        if not isinstance(exc, anyio.get_cancelled_exc_class()):
+            return exc
+    return group
+
+
+async def _parallel(run: Run, gens: list[Generator[Any, Any, Any]]) -> list[Any]:
+    results: list[Any] = [None] * len(gens)
+
+    async def branch(i: int, g: Generator[Any, Any, Any]) -> None:
+        results[i] = await drive_async(run, g)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for i, g in enumerate(gens):
+                tg.start_soon(branch, i, g)
+    except BaseExceptionGroup as group:
+        leaf = _first_error(group)
+        raise leaf from leaf.__cause__
+    return results
+
+
+async def drive_async(run: Run, gen: Generator[Any, Any, Any]) -> Any:
+    """Run the runner generator ``gen`` to completion with anyio (concurrent where it may)."""
+    send: Any = None
+    while True:
+        try:
+            eff = gen.send(send)
+        except StopIteration as stop:
+            return stop.value
+        kind = type(eff)
+        if kind is Invoke:
+            send = await _invoke_async(run, eff)
+        elif kind is Parallel:
+            send = await _parallel(run, eff.gens)
+        elif kind is Mutate:
+            send = await _mutate_async(run, eff)
+        else:  # pragma: no cover - a bug in the runner
+            raise TypeError(f"unknown effect {eff!r}")

@@ -1,0 +1,310 @@
+"""Engine: the one entry point — register operations, then ``process`` EQL queries.
+
+::
+
+    engine = Engine([user_by_id, user_friends], lenient=False)
+    engine.process("[{[:user/id 1] [:user/name {:user/friends [:user/name]}]}]")
+    await engine.process_async(query, {"user/id": 1}, context={"caller": "cli"})
+
+``query`` is EQL text, a parsed ``Root``, or Python query data (a list).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from ouroboros.connect.attributes import AttributeRegistry, AttributeSpec
+from ouroboros.connect.drivers import (
+    core_mutate_async,
+    core_mutate_sync,
+    core_resolve_async,
+    core_resolve_sync,
+    drive_async,
+    drive_sync,
+)
+from ouroboros.connect.env import Env
+from ouroboros.connect.index_resolvers import index_operations
+from ouroboros.connect.indexes import Indexes
+from ouroboros.connect.levels import Level, check_limits, compile_query
+from ouroboros.connect.operations import Operation, flatten_operations
+from ouroboros.connect.planner import PLAN_CACHE, Plan, PlanCache, plan_attrs
+from ouroboros.connect.plugins import Plugin, build_chain, check_plugins
+from ouroboros.connect.runner import Run, run_request
+from ouroboros.connect.shapes import keyword
+from ouroboros.connect.trace import Trace
+from ouroboros.eql.ast import Root
+from ouroboros.errors import EQLError
+
+__all__ = ["Engine", "default_operations"]
+
+
+def default_operations() -> list[Operation]:
+    """Return the operations the CLI (``ouroboros query`` / ``plan``) serves.
+
+    The built-in resolver packages extend this list; the index resolvers
+    (``:ouroboros.index/*``) are always added by ``Engine`` itself.
+    """
+    return []
+
+
+@dataclass(slots=True)
+class Chains:
+    """The plugin-wrapped core functions (``None`` where no plugin wraps that step)."""
+
+    resolve_sync: Any = None
+    resolve_async: Any = None
+    mutate_sync: Any = None
+    mutate_async: Any = None
+    run_sync: Any = None
+    run_async: Any = None
+    plan: Any = None
+
+
+def _to_root(query: Any) -> Root:
+    if isinstance(query, Root):
+        return query
+    if isinstance(query, str):
+        from ouroboros.eql import parse
+
+        return parse(query)
+    if isinstance(query, (list, tuple)):
+        from ouroboros.eql import query_to_ast
+
+        return query_to_ast(list(query))
+    raise EQLError(f"a query is EQL text, a Root or a list, not {type(query).__name__}")
+
+
+def _core_run_sync(env: Env, level: Level, entity: dict[Any, Any]) -> dict[Any, Any]:
+    run: Run = env.request
+    return drive_sync(run, run_request(run, level, entity))
+
+
+async def _core_run_async(env: Env, level: Level, entity: dict[Any, Any]) -> dict[Any, Any]:
+    run: Run = env.request
+    return await drive_async(run, run_request(run, level, entity))
+
+
+class Engine:
+    """A resolver engine over ``operations`` (resolvers and mutations, nested lists allowed).
+
+    Options: ``lenient`` (return partial data plus ``ouroboros/errors`` instead of raising),
+    ``plugins`` (``Plugin`` middleware, first = outermost), ``attributes`` (``AttributeSpec``
+    records, merged with resolvers' inline ``types``), ``validate`` (check resolver output
+    against the specs; ``AttributeTypeError``), ``max_depth`` / ``max_nodes`` (query limits;
+    ``QueryLimitError``), ``max_recursion`` (levels an unbounded ``...`` may descend),
+    ``index_resolvers`` (serve ``:ouroboros.index/*``), ``plan_cache`` (an LRU shared by every
+    engine by default; ``None`` to plan every level afresh).
+
+    Raises ``RegistrationError`` for duplicate names, plugin ids or conflicting specs.
+    """
+
+    def __init__(
+        self,
+        operations: Iterable[Operation] | Any = (),
+        *,
+        lenient: bool = False,
+        plugins: Iterable[Plugin] = (),
+        attributes: Iterable[AttributeSpec] = (),
+        validate: bool = False,
+        max_depth: int | None = None,
+        max_nodes: int | None = None,
+        max_recursion: int = 64,
+        index_resolvers: bool = True,
+        plan_cache: PlanCache | None = PLAN_CACHE,
+    ) -> None:
+        ops = flatten_operations(operations)
+        if index_resolvers:
+            ops.extend(index_operations())
+        self.index = Indexes(ops)
+        self.lenient = lenient
+        self.validate = validate
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.max_recursion = max_recursion
+        self.plan_cache = plan_cache
+        self.attributes = AttributeRegistry(attributes)
+        for r in self.index.resolvers.values():
+            for attr, tp in r.types.items():
+                self.attributes.add(AttributeSpec(attr, tp))
+        self.plugins = check_plugins(plugins)
+        self.weights: dict[str, float] = {}
+        self.or_resolvers = frozenset(
+            r.name for rs in self.index.providers.values() if len(rs) > 1 for r in rs
+        )
+        self.chains = self._build_chains()
+        self._plan_token = (self.index.token, tuple(p.id for p in self.plugins if p.wrap_plan))
+        self._queries: OrderedDict[str, tuple[Root, Level]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- registry views ---------------------------------------------------------------------
+
+    @property
+    def operations(self) -> tuple[Operation, ...]:
+        """Every registered resolver and mutation."""
+        return self.index.operations
+
+    @property
+    def resolvers(self) -> Mapping[str, Any]:
+        """Resolvers by name."""
+        return self.index.resolvers
+
+    @property
+    def mutations(self) -> Mapping[Any, Any]:
+        """Mutations by name."""
+        return self.index.mutations
+
+    def _build_chains(self) -> Chains:
+        chains = Chains()
+        plugins = self.plugins
+
+        def wraps(hook: str) -> bool:
+            return any(getattr(p, hook) is not None for p in plugins)
+
+        if wraps("wrap_resolve"):
+            chains.resolve_sync = build_chain(plugins, "wrap_resolve", core_resolve_sync)
+            chains.resolve_async = build_chain(plugins, "wrap_resolve", core_resolve_async)
+        if wraps("wrap_mutate"):
+            chains.mutate_sync = build_chain(plugins, "wrap_mutate", core_mutate_sync)
+            chains.mutate_async = build_chain(plugins, "wrap_mutate", core_mutate_async)
+        if wraps("wrap_run"):
+            chains.run_sync = build_chain(plugins, "wrap_run", _core_run_sync)
+            chains.run_async = build_chain(plugins, "wrap_run", _core_run_async)
+        if wraps("wrap_plan"):
+            chains.plan = build_chain(plugins, "wrap_plan", plan_attrs)
+        return chains
+
+    # -- queries and plans ------------------------------------------------------------------
+
+    def compile(self, query: Any) -> tuple[Root, Level]:
+        """Return the parsed query and its compiled root level (EQL text is cached).
+
+        Raises ``EQLSyntaxError`` for bad text and ``QueryLimitError`` past the limits.
+        """
+        if isinstance(query, str):
+            with self._lock:
+                hit = self._queries.get(query)
+                if hit is not None:
+                    self._queries.move_to_end(query)
+                    return hit
+        root = _to_root(query)
+        check_limits(root, self.max_depth, self.max_nodes)
+        compiled = (root, compile_query(root))
+        if isinstance(query, str):
+            with self._lock:
+                self._queries[query] = compiled
+                if len(self._queries) > 256:
+                    self._queries.popitem(last=False)
+        return compiled
+
+    def plan_level(self, level: Level, available: frozenset[Any]) -> Plan:
+        """Return the plan of one compiled level given the available attributes (cached)."""
+        cache = self.plan_cache
+        key = (self._plan_token, level.plan_key, available)
+        if cache is not None:
+            plan = cache.get(key)
+            if plan is not None:
+                return plan
+        planner = self.chains.plan or plan_attrs
+        plan = planner(self.index, level.requests, available)
+        if cache is not None:
+            cache.put(key, plan)
+        return plan
+
+    def plan(self, query: Any, available: Iterable[str] | Mapping[str, Any] = ()) -> Plan:
+        """Return the plan of the query's root level, given the attributes already available.
+
+        ``available`` may be attribute names or an entity (its keys are used).
+        """
+        _, level = self.compile(query)
+        return self.plan_level(level, frozenset(keyword(a) for a in available))
+
+    def explain(
+        self, query: Any, available: Iterable[str] | Mapping[str, Any] = (), fmt: str = "text"
+    ) -> str:
+        """Return the plan as ``text``, ``json``, ``dot`` or ``mermaid``, nested joins included
+        (a join's level is planned from what its resolver declares it returns)."""
+        from ouroboros.connect.explain import explain
+
+        _, level = self.compile(query)
+        return explain(self, level, frozenset(keyword(a) for a in available), fmt)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _start(
+        self,
+        query: Any,
+        entity: Mapping[Any, Any] | None,
+        context: Mapping[str, Any] | None,
+        lenient: bool | None,
+        trace: Trace | None,
+        is_async: bool,
+    ) -> tuple[Run, Level, dict[Any, Any], Env]:
+        _, level = self.compile(query)
+        run = Run(
+            self,
+            context=context,
+            lenient=self.lenient if lenient is None else lenient,
+            trace=trace,
+            is_async=is_async,
+        )
+        env = Env(engine=self, context=run.context, is_async=is_async, request=run)
+        return run, level, dict(entity) if entity else {}, env
+
+    def process(
+        self,
+        query: Any,
+        entity: Mapping[Any, Any] | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+        lenient: bool | None = None,
+        trace: Trace | None = None,
+    ) -> dict[Any, Any]:
+        """Return the data ``query`` asks for, starting from ``entity`` (sync).
+
+        Async resolvers run on a private event loop. ``context`` is exposed to resolvers as
+        ``env.context``; ``lenient`` overrides the engine's mode for this request; a ``Trace``
+        passed as ``trace`` is filled with what ran. Raises ``UnreachableError``,
+        ``AttributeMissingError``, ``ResolverError``, ``MutationNotFoundError`` (strict mode),
+        ``QueryLimitError`` and ``EQLSyntaxError``.
+        """
+        t0 = perf_counter()
+        run, level, start, env = self._start(query, entity, context, lenient, trace, False)
+        try:
+            if self.chains.run_sync is not None:
+                return self.chains.run_sync(env, level, start)
+            return drive_sync(run, run_request(run, level, start))
+        finally:
+            if trace is not None:
+                trace.duration = perf_counter() - t0
+
+    async def process_async(
+        self,
+        query: Any,
+        entity: Mapping[Any, Any] | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+        lenient: bool | None = None,
+        trace: Trace | None = None,
+    ) -> dict[Any, Any]:
+        """Return the data ``query`` asks for (async; independent resolvers run concurrently).
+
+        Sync resolvers run inline, or in a worker thread when declared ``blocking=True``.
+        Raises like ``process``.
+        """
+        t0 = perf_counter()
+        run, level, start, env = self._start(query, entity, context, lenient, trace, True)
+        try:
+            if self.chains.run_async is not None:
+                return await self.chains.run_async(env, level, start)
+            return await drive_async(run, run_request(run, level, start))
+        finally:
+            if trace is not None:
+                trace.duration = perf_counter() - t0
+
+    def __repr__(self) -> str:
+        return f"Engine({self.index!r}, lenient={self.lenient})"

@@ -1,0 +1,315 @@
+"""Operations: resolvers and mutations as frozen records of data plus a function.
+
+A resolver declares the attributes it needs (``input``) and the attributes it provides
+(``output``), as EQL text or Python data::
+
+    @resolver(input=["user/id"], output=["user/name", {"user/friends": ["user/id"]}])
+    def user(inp):
+        return {"user/name": ..., "user/friends": [{"user/id": 2}]}
+
+A one-parameter function receives the input map; a two-parameter function receives
+``(env, input)``. A batch resolver (``batch=True``) receives a list of input maps and returns a
+list of maps in the same order. Functions may be sync or ``async``. The record is callable, so a
+unit test can call ``user({"user/id": 1})`` directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ouroboros.connect.shapes import EMPTY, OPTIONAL_KEY, Shape, keyword, read_shape
+from ouroboros.eql.ast import EList, Keyword, Symbol
+from ouroboros.errors import RegistrationError
+
+__all__ = [
+    "Mutation",
+    "Operation",
+    "Resolver",
+    "mutation",
+    "optional",
+    "resolver",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def optional(attr: str) -> EList:
+    """Return an optional attribute for an input list: ``optional("user/x")`` = ``(? :user/x)``."""
+    return EList((keyword(attr), {OPTIONAL_KEY: True}))
+
+
+def _wants_env(fn: Callable[..., Any]) -> bool:
+    """Return whether ``fn`` takes ``(env, input)`` rather than ``(input)``."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()):
+        return True
+    if len(positional) not in (1, 2):
+        raise RegistrationError(
+            f"{getattr(fn, '__name__', fn)!r} must take (input) or (env, input), "
+            f"not {len(positional)} required parameters"
+        )
+    return len(positional) == 2
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    )
+
+
+def _name_of(fn: Callable[..., Any]) -> str:
+    module = getattr(fn, "__module__", None) or ""
+    qual = str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "anonymous"))
+    return f"{module}/{qual}" if module and module != "__main__" else qual
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Resolver:
+    """A resolver: ``name``, the ``input`` and ``output`` shapes, flags, and the function.
+
+    Calling the record calls the function: ``r(input)`` or ``r(env, input)`` (what the function
+    takes); an env-taking function called with only the input gets an empty env.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    input: Shape = EMPTY
+    output: Shape = EMPTY
+    batch: bool = False
+    priority: int = 0
+    cache: bool = True
+    timeout: float | None = None
+    batch_chunk_size: int | None = None
+    blocking: bool = False
+    doc: str = ""
+    params: Shape = EMPTY
+    types: Mapping[str, Any] = field(default_factory=dict)
+    wants_env: bool = False
+    is_async: bool = False
+
+    kind = "resolver"
+
+    def __call__(self, *args: Any) -> Any:
+        if len(args) == 1 and self.wants_env:
+            from ouroboros.connect.env import Env
+
+            args = (Env.detached(), args[0])
+        elif len(args) == 2 and not self.wants_env:
+            args = (args[1],)
+        return self.fn(*args)
+
+    @property
+    def provides(self) -> tuple[Keyword, ...]:
+        """The top-level attributes this resolver outputs."""
+        return tuple(self.output)
+
+    def __repr__(self) -> str:
+        return (
+            f"Resolver({self.name!r}, input={self.input.to_edn()}, output={self.output.to_edn()})"
+        )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Mutation:
+    """A mutation: ``name`` (a symbol such as ``user/create``), ``params``, ``output``, function.
+
+    The function receives the params map (``fn(params)`` or ``fn(env, params)``) and returns
+    the result map.
+    """
+
+    name: Symbol
+    fn: Callable[..., Any]
+    params: Shape = EMPTY
+    output: Shape = EMPTY
+    timeout: float | None = None
+    blocking: bool = False
+    doc: str = ""
+    wants_env: bool = False
+    is_async: bool = False
+
+    kind = "mutation"
+
+    def __call__(self, *args: Any) -> Any:
+        if len(args) == 1 and self.wants_env:
+            from ouroboros.connect.env import Env
+
+            args = (Env.detached(), args[0])
+        elif len(args) == 2 and not self.wants_env:
+            args = (args[1],)
+        return self.fn(*args)
+
+    def __repr__(self) -> str:
+        return f"Mutation({str(self.name)!r}, output={self.output.to_edn()})"
+
+
+Operation = Resolver | Mutation
+
+
+def _read(spec: Any, what: str, name: str) -> Shape:
+    try:
+        return read_shape(spec)
+    except (TypeError, ValueError) as exc:
+        raise RegistrationError(f"{name}: bad {what} declaration: {exc}") from exc
+
+
+def make_resolver(
+    fn: Callable[..., Any],
+    *,
+    output: Any,
+    input: Any = None,
+    batch: bool = False,
+    priority: int = 0,
+    name: str | None = None,
+    cache: bool = True,
+    timeout: float | None = None,
+    batch_chunk_size: int | None = None,
+    blocking: bool = False,
+    doc: str | None = None,
+    params: Any = None,
+    types: Mapping[str, Any] | None = None,
+) -> Resolver:
+    """Return a ``Resolver`` record for ``fn`` (the non-decorator form of ``@resolver``)."""
+    rname = name or _name_of(fn)
+    out = _read(output, "output", rname)
+    if not out:
+        raise RegistrationError(f"resolver {rname} declares no output")
+    if batch_chunk_size is not None and batch_chunk_size < 1:
+        raise RegistrationError(f"resolver {rname}: batch_chunk_size must be at least 1")
+    if timeout is not None and timeout <= 0:
+        raise RegistrationError(f"resolver {rname}: timeout must be positive")
+    return Resolver(
+        name=rname,
+        fn=fn,
+        input=_read(input, "input", rname),
+        output=out,
+        batch=batch,
+        priority=priority,
+        cache=cache,
+        timeout=timeout,
+        batch_chunk_size=batch_chunk_size,
+        blocking=blocking,
+        doc=doc if doc is not None else inspect.getdoc(fn) or "",
+        params=_read(params, "params", rname),
+        types={keyword(k): v for k, v in (types or {}).items()},
+        wants_env=_wants_env(fn),
+        is_async=_is_async(fn),
+    )
+
+
+def resolver(
+    fn: Callable[..., Any] | None = None,
+    *,
+    output: Any,
+    input: Any = None,
+    batch: bool = False,
+    priority: int = 0,
+    name: str | None = None,
+    cache: bool = True,
+    timeout: float | None = None,
+    batch_chunk_size: int | None = None,
+    blocking: bool = False,
+    doc: str | None = None,
+    params: Any = None,
+    types: Mapping[str, Any] | None = None,
+) -> Any:
+    """Decorate a function as a resolver; returns a ``Resolver`` record.
+
+    ``output`` / ``input``: EQL text or a list of attributes and ``{attr: [...]}`` joins;
+    optional inputs are ``(? :a)`` in text or ``optional("a")`` in a list. ``batch``: the function
+    takes a list of inputs and returns a list of maps in order. ``priority``: higher wins when
+    several resolvers provide an attribute. ``cache=False`` opts out of the per-request cache.
+    ``timeout`` (seconds), ``batch_chunk_size``, ``blocking`` (sync function run in a worker
+    thread under ``process_async``), ``doc``, ``params`` (documentary), ``types`` (attribute →
+    Python type, registered as attribute specs). Raises ``RegistrationError`` on a bad declaration.
+    """
+    kwargs = dict(
+        output=output,
+        input=input,
+        batch=batch,
+        priority=priority,
+        name=name,
+        cache=cache,
+        timeout=timeout,
+        batch_chunk_size=batch_chunk_size,
+        blocking=blocking,
+        doc=doc,
+        params=params,
+        types=types,
+    )
+    if fn is not None:
+        return make_resolver(fn, **kwargs)
+
+    def decorate(f: Callable[..., Any]) -> Resolver:
+        return make_resolver(f, **kwargs)
+
+    return decorate
+
+
+def mutation(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    output: Any = None,
+    params: Any = None,
+    timeout: float | None = None,
+    blocking: bool = False,
+    doc: str | None = None,
+) -> Any:
+    """Decorate a function as a mutation named ``name`` (``"ns/op"``); returns a ``Mutation``.
+
+    The function receives the call's params map (``(params)`` or ``(env, params)``) and returns
+    a map, which a mutation join (``{(ns/op {...}) [:a]}``) can read further.
+    """
+
+    def decorate(f: Callable[..., Any]) -> Mutation:
+        mname = name or _name_of(f)
+        if timeout is not None and timeout <= 0:
+            raise RegistrationError(f"mutation {mname}: timeout must be positive")
+        return Mutation(
+            name=Symbol(mname),
+            fn=f,
+            params=_read(params, "params", mname),
+            output=_read(output, "output", mname),
+            timeout=timeout,
+            blocking=blocking,
+            doc=doc if doc is not None else inspect.getdoc(f) or "",
+            wants_env=_wants_env(f),
+            is_async=_is_async(f),
+        )
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def flatten_operations(operations: Any) -> list[Operation]:
+    """Return the operations in ``operations`` (nested lists and tuples allowed), in order.
+
+    Raises ``RegistrationError`` for anything that is not a ``Resolver`` or ``Mutation``.
+    """
+    out: list[Operation] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, (Resolver, Mutation)):
+            out.append(item)
+        elif isinstance(item, (list, tuple, set, frozenset)) or (
+            isinstance(item, Sequence) and not isinstance(item, (str, bytes))
+        ):
+            for sub in item:
+                walk(sub)
+        else:
+            raise RegistrationError(
+                f"not a resolver or mutation: {item!r} (decorate it with @resolver or @mutation)"
+            )
+
+    walk(operations)
+    return out
