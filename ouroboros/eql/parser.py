@@ -14,10 +14,9 @@ plain value (a param, an ident value) is read and dropped.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
-
-from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from ouroboros.eql.ast import (
     Call,
@@ -33,26 +32,32 @@ from ouroboros.eql.ast import (
     Union,
     UnionEntry,
 )
+from ouroboros.eql.atoms import (
+    atom_value,
+    inst_value,
+    keyword_value,
+    number_value,
+    string_value,
+    symbol_value,
+    uuid_value,
+)
 from ouroboros.eql.convert import OPTIONAL_PARAM, RECURSE, WILDCARD, query_expr, replace_params
 from ouroboros.eql.reader import (
     MAX_LENGTH,
     Form,
     ReadError,
-    atom_value,
+    Token,
     describe,
-    inst_value,
-    keyword_value,
-    lark_parser,
     locate,
-    number_value,
     position,
-    string_value,
-    symbol_value,
-    uuid_value,
+    read,
 )
 from ouroboros.errors import EQLSyntaxError
 
 __all__ = ["parse"]
+
+_NO_PARAMS: Mapping[Any, Any] = MappingProxyType({})
+"""The params of every parsed node that has none: shared, so read-only."""
 
 
 def parse(text: str | bytes) -> Root:
@@ -62,12 +67,15 @@ def parse(text: str | bytes) -> Root:
     ``column`` (1-based) point at the offending form, its message says what EQL expects there
     and its ``context`` shows the line with a caret under the spot.
     """
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        text = _decode(bytes(text))
-    elif not isinstance(text, str):
-        raise EQLSyntaxError(
-            f"EQL text must be str or bytes, not {type(text).__name__}", line=1, column=1
-        )
+    if type(text) is not str:
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            text = _decode(bytes(text))
+        elif isinstance(text, str):
+            text = str(text)
+        else:
+            raise EQLSyntaxError(
+                f"EQL text must be str or bytes, not {type(text).__name__}", line=1, column=1
+            )
     if len(text) > MAX_LENGTH:
         raise EQLSyntaxError(
             f"the query is {len(text)} characters long; the limit is {MAX_LENGTH}",
@@ -75,17 +83,10 @@ def parse(text: str | bytes) -> Root:
             column=1,
         )
     try:
-        forms: Any = lark_parser().parse(text)
-        return _root(forms, len(text))
+        return _root(read(text), len(text))
     except ReadError as exc:
-        raise _syntax_error(text, exc.message, exc.pos) from None
-    except UnexpectedToken as exc:
-        message, pos = _unexpected(exc, text)
-        raise _syntax_error(text, message, pos) from None
-    except UnexpectedInput as exc:  # pragma: no cover - the scan lexer raises ReadError instead
-        raise _syntax_error(text, "unexpected input", exc.pos_in_stream or 0) from None
-    except RecursionError:  # pragma: no cover - the depth limit keeps this away
-        raise _syntax_error(text, "the query nests too deeply", 0) from None
+        line, column, context = locate(text, exc.pos)
+        raise EQLSyntaxError(exc.message, line=line, column=column, context=context) from None
 
 
 def _decode(data: bytes) -> str:
@@ -93,7 +94,7 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         good = data[: exc.start].decode("utf-8-sig", errors="replace")
-        line, column, context = locate(good + " ", len(good))
+        line, column, context = locate(good, len(good))
         raise EQLSyntaxError(
             f"the query is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             line=line,
@@ -102,51 +103,23 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _syntax_error(text: str, message: str, pos: int) -> EQLSyntaxError:
-    line, column, context = locate(text, pos)
-    return EQLSyntaxError(message, line=line, column=column, context=context)
-
-
-_CLOSING = {
-    "LSQB": ("]", "vector"),
-    "LBRACE": ("}", "map"),
-    "LPAR": (")", "list"),
-    "HASH_LBRACE": ("}", "set"),
-}
-_AFTER = {
-    "CARET": "metadata ^ must be followed by a map or keyword and then the form it applies to",
-    "TAG": "a tag must be followed by the value it tags",
-    "DISCARD": "#_ must be followed by the form it discards",
-}
-
-
-def _unexpected(exc: UnexpectedToken, text: str) -> tuple[str, int]:
-    """Explain a token the grammar did not expect: what was open, what it needs instead."""
-    token = exc.token
-    found = describe(token)
-    pos = len(text) if token.type == "$END" else token.start_pos
-    stack = exc.state.value_stack if exc.state is not None else []
-    last = stack[-1] if stack else None
-    if isinstance(last, str) and getattr(last, "type", None) in _AFTER:
-        return f"{_AFTER[last.type]}, found {found}", pos  # type: ignore[attr-defined]
-    opener = next(
-        (v for v in reversed(stack) if isinstance(v, str) and getattr(v, "type", None) in _CLOSING),
-        None,
-    )
-    if opener is not None:
-        close, kind = _CLOSING[opener.type]  # type: ignore[attr-defined]
-        line, column, _ = locate(text, opener.start_pos)  # type: ignore[attr-defined]
-        return (
-            f"expected '{close}' to close the {kind} opened at line {line}, column {column}, "
-            f"found {found}",
-            pos,
-        )
-    if token.type in ("RSQB", "RBRACE", "RPAR"):
-        return f"unmatched {found}: nothing is open here", pos
-    return f"unexpected {found}", pos  # pragma: no cover - every case above covers the grammar
-
-
 # --- EQL meaning ---------------------------------------------------------------------------
+#
+# The hot path is a vector of keywords and joins; the checks are ordered for it. A plain
+# property node is immutable (its params are the shared read-only `_NO_PARAMS`), so one node per
+# keyword is cached and shared between parses.
+
+_props: dict[str, Prop] = {}
+_PROP_CACHE_LIMIT = 4096
+
+
+def _keyword_prop(token: Token) -> Prop:
+    key = keyword_value(token)
+    node = Prop(key=key, dispatch_key=key, params=_NO_PARAMS)
+    if len(_props) >= _PROP_CACHE_LIMIT:
+        _props.clear()
+    _props[token] = node
+    return node
 
 
 def _root(forms: list[Any], end: int) -> Root:
@@ -159,11 +132,23 @@ def _root(forms: list[Any], end: int) -> Root:
     form, meta = _unwrap_meta(forms[0])
     if type(form) is not Form or form.kind != "vector":
         raise ReadError(f"the query must be a vector [...], found {describe(form)}", position(form))
-    return Root(children=_children(form), meta=meta)
+    return Root(children=_children(form.items)[0], meta=meta)
 
 
-def _children(vector: Form) -> tuple[ChildNode, ...]:
-    return tuple([_expr(item) for item in vector.items])
+def _children(items: list[Any]) -> tuple[tuple[ChildNode, ...], list[Any]]:
+    """Return the nodes of a query vector's items and the query data that mirrors them."""
+    nodes: list[ChildNode] = []
+    data: list[Any] = []
+    for item in items:
+        if type(item) is Token and item.type == "KEYWORD":
+            node: ChildNode = _props.get(item) or _keyword_prop(item)
+            nodes.append(node)
+            data.append(node.key)
+        else:
+            node = _expr(item)
+            nodes.append(node)
+            data.append(query_expr(node))
+    return tuple(nodes), data
 
 
 def _expr(item: Any) -> ChildNode:
@@ -173,7 +158,7 @@ def _expr(item: Any) -> ChildNode:
             return _join(item, None)
         if kind == "vector":
             ident = _ident(item)
-            return Prop(key=ident, dispatch_key=ident.attr)
+            return Prop(key=ident, dispatch_key=ident.attr, params=_NO_PARAMS)
         if kind == "list":
             return _list(item)
         if kind == "meta":
@@ -182,13 +167,12 @@ def _expr(item: Any) -> ChildNode:
         raise ReadError(_expected_expr(item), item.pos)
     kind = item.type
     if kind == "KEYWORD":
-        key = keyword_value(item)
-        return Prop(key=key, dispatch_key=key)
+        return _props.get(item) or _keyword_prop(item)
     if kind == "SYMBOL":
         symbol = symbol_value(item)
-        if symbol == "*" and type(symbol) is Symbol:
-            return Prop(key=WILDCARD, dispatch_key=WILDCARD)
         if type(symbol) is Symbol:
+            if symbol == "*":
+                return Prop(key=WILDCARD, dispatch_key=WILDCARD, params=_NO_PARAMS)
             raise ReadError(
                 f"a bare symbol {symbol} is not an EQL expression: write a property as :{symbol} "
                 f"or call a mutation as ({symbol} {{...}})",
@@ -213,7 +197,7 @@ def _ident(vector: Form) -> Ident:
             vector.pos,
         )
     attr = items[0]
-    if type(attr) is Form or attr.type != "KEYWORD":
+    if type(attr) is not Token or attr.type != "KEYWORD":
         raise ReadError(
             f"an ident starts with the attribute keyword, found {describe(attr)}", position(attr)
         )
@@ -231,39 +215,50 @@ def _join(form: Form, meta: dict[Any, Any] | None) -> Join | Call:
             f"a join map must have exactly one entry, found {len(items) // 2}",
             form.pos if not items else position(items[2]),
         )
-    key_form, key_meta = _unwrap_meta(items[0])
-    value_form, value_meta = _unwrap_meta(items[1])
-    meta = _merge_meta(key_meta, value_meta, meta)
-    params: dict[Any, Any] = {}
-    if type(key_form) is Form:
-        if key_form.kind == "vector":
-            key: Any = _ident(key_form)
-            dispatch: Any = key.attr
-        elif key_form.kind == "list":
-            head = _list(key_form)
-            if type(head) is Call:
-                return _mutation_join(head, value_form, meta)
-            if type(head) is not Prop or head.key == WILDCARD:
-                raise ReadError(
-                    "a join key must be a property, an ident or a param expression (:k {...}), "
-                    f"found {describe(key_form.items[0])} inside the list",
-                    key_form.pos,
-                )
-            key, dispatch, params = head.key, head.dispatch_key, dict(head.params)
-            meta = _merge_meta(head.meta, meta)
+    key_item, value_item = items
+    if type(key_item) is Form and key_item.kind == "meta":
+        key_item, key_meta = _unwrap_meta(key_item)
+        meta = _merge_meta(key_meta, meta)
+    if type(value_item) is Form and value_item.kind == "meta":
+        value_item, value_meta = _unwrap_meta(value_item)
+        meta = _merge_meta(value_meta, meta)
+    params: Mapping[Any, Any] = _NO_PARAMS
+    key: Any
+    dispatch: Any
+    if type(key_item) is Token:
+        if key_item.type == "KEYWORD":
+            key = dispatch = keyword_value(key_item)
+        elif key_item.type == "SYMBOL" and _is_mutation_name(symbol_value(key_item)):
+            symbol = symbol_value(key_item)
+            call = Call(key=symbol, dispatch_key=symbol, params=_NO_PARAMS)
+            return _mutation_join(call, value_item, meta)
         else:
-            raise ReadError(_expected_key(key_form), key_form.pos)
-    elif key_form.type == "KEYWORD":
-        key = dispatch = keyword_value(key_form)
-    elif key_form.type == "SYMBOL" and _is_mutation_name(symbol_value(key_form)):
-        symbol = symbol_value(key_form)
-        call = Call(key=symbol, dispatch_key=symbol, params={})
-        return _mutation_join(call, value_form, meta)
+            raise ReadError(_expected_key(key_item), key_item.start_pos)
+    elif key_item.kind == "vector":
+        key = _ident(key_item)
+        dispatch = key.attr
+    elif key_item.kind == "list":
+        head = _list(key_item)
+        if type(head) is Call:
+            return _mutation_join(head, value_item, meta)
+        if type(head) is not Prop or head.key == WILDCARD:
+            raise ReadError(
+                "a join key must be a property, an ident or a param expression (:k {...}), "
+                f"found {describe(key_item.items[0])} inside the list",
+                key_item.pos,
+            )
+        key, dispatch, params = head.key, head.dispatch_key, head.params
+        meta = _merge_meta(head.meta, meta)
     else:
-        raise ReadError(_expected_key(key_form), key_form.start_pos)
-    query, children = _join_value(value_form)
+        raise ReadError(_expected_key(key_item), key_item.pos)
+    if type(value_item) is Form and value_item.kind == "vector":
+        children, query = _children(value_item.items)
+        return Join(
+            key=key, dispatch_key=dispatch, query=query, children=children, params=params, meta=meta
+        )
+    query, subnodes = _join_value(value_item)
     return Join(
-        key=key, dispatch_key=dispatch, query=query, children=children, params=params, meta=meta
+        key=key, dispatch_key=dispatch, query=query, children=subnodes, params=params, meta=meta
     )
 
 
@@ -279,10 +274,8 @@ def _expected_key(item: Any) -> str:
 
 
 def _join_value(item: Any) -> tuple[Any, Any]:
+    """The query and children of a join value other than a vector: union, ``...``, depth."""
     if type(item) is Form:
-        if item.kind == "vector":
-            children = _children(item)
-            return [query_expr(child) for child in children], children
         if item.kind == "map":
             union = _union(item)
             return union.query, (union,)
@@ -312,32 +305,25 @@ def _union(form: Form) -> Union:
             "a map needs an even number of forms (key value pairs)", position(items[-1])
         )
     entries = []
-    seen: set[Keyword] = set()
+    query: dict[Keyword, list[Any]] = {}
     for index in range(0, len(items), 2):
         key_item = items[index]
-        if type(key_item) is Form or key_item.type != "KEYWORD":
+        if type(key_item) is not Token or key_item.type != "KEYWORD":
             raise ReadError(
                 f"a union key must be a keyword, found {describe(key_item)}", position(key_item)
             )
         union_key = keyword_value(key_item)
-        if union_key in seen:
+        if union_key in query:
             raise ReadError(f"duplicate union key :{union_key}", key_item.start_pos)
-        seen.add(union_key)
         branch, _ = _unwrap_meta(items[index + 1])
         if type(branch) is not Form or branch.kind != "vector":
             raise ReadError(
                 f"a union branch must be a query vector [...], found {describe(branch)}",
                 position(branch),
             )
-        children = _children(branch)
-        entries.append(
-            UnionEntry(
-                union_key=union_key,
-                query=[query_expr(child) for child in children],
-                children=children,
-            )
-        )
-    query = {entry.union_key: entry.query for entry in entries}
+        children, branch_query = _children(branch.items)
+        query[union_key] = branch_query
+        entries.append(UnionEntry(union_key=union_key, query=branch_query, children=children))
     return Union(query=query, children=tuple(entries))
 
 
@@ -348,12 +334,12 @@ def _mutation_join(call: Call, value: Any, meta: dict[Any, Any] | None) -> Call:
             f"found {describe(value)}",
             position(value),
         )
-    children = _children(value)
+    children, query = _children(value.items)
     return Call(
         key=call.key,
         dispatch_key=call.dispatch_key,
         params=call.params,
-        query=[query_expr(child) for child in children],
+        query=query,
         children=children,
         meta=_merge_meta(call.meta, meta),
     )
@@ -366,7 +352,7 @@ def _list(form: Form) -> ChildNode:
             "an empty list is not EQL: write (:k {params}) or (ns/op {params})", form.pos
         )
     head = items[0]
-    if type(head) is not Form and head.type == "SYMBOL":
+    if type(head) is Token and head.type == "SYMBOL":
         symbol = symbol_value(head)
         if type(symbol) is Symbol and symbol not in ("*", "..."):
             if symbol == "?":
@@ -403,17 +389,17 @@ def _optional(form: Form) -> ChildNode:
     return _add_params(node, {OPTIONAL_PARAM: True})
 
 
-def _params(form: Form) -> dict[Any, Any]:
+def _params(form: Form) -> Mapping[Any, Any]:
     items = form.items
     if len(items) < 2:
-        return {}
+        return _NO_PARAMS
     params, _ = _unwrap_meta(items[1])
     if type(params) is not Form or params.kind != "map":
         raise ReadError(f"params must be a map {{...}}, found {describe(params)}", position(params))
-    return _map_value(params)
+    return _map_value(params) or _NO_PARAMS
 
 
-def _add_params(node: ChildNode, params: dict[Any, Any]) -> ChildNode:
+def _add_params(node: ChildNode, params: Mapping[Any, Any]) -> ChildNode:
     if not params:
         return node
     return replace_params(node, {**node.params, **params} if node.params else params)
@@ -528,7 +514,8 @@ def _duplicate(forms: list[Any], values: list[Any], what: str) -> None:
     seen: set[Any] = set()
     for form, value in zip(forms, values, strict=True):
         if value in seen:
-            raise ReadError(f"duplicate {what} {describe(form)}", position(form))
+            shown = str(form) if type(form) is Token else describe(form)
+            raise ReadError(f"duplicate {what} {shown}", position(form))
         seen.add(value)
 
 

@@ -2,40 +2,42 @@
 
 The reader knows EDN, not EQL: it turns text into `Form` trees whose leaves are the lexer's tokens,
 each still carrying its offset, so that `ouroboros.eql.parser` can give them EQL meaning and point
-at the exact spot when they make none. Atoms are decoded on demand by `atom_value`.
+at the exact spot when they make none (atoms are decoded on demand, see `ouroboros.eql.atoms`).
 
-Speed matters here (every query passes through it), so the Lark LALR parser runs with the
-transformer embedded (no tree is built) and a lexer of our own that scans with one regex built from
-the grammar's terminals. Nothing is compiled until the first parse.
+Every query passes through here, so it is built for speed. Lark compiles the grammar into LALR
+tables once, on first use, with the form-building transformer embedded (its methods are the rule
+callbacks, so no tree is built and our exceptions propagate unwrapped). `read` then runs those
+tables and callbacks in one tight loop fused with a single-regex scanner built from the grammar's
+terminals, which is about twice as fast as lark's general-purpose driver; if a future lark keeps its
+tables elsewhere, `read` falls back to ``Lark.parse`` with the same scanner and the same errors.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from importlib import resources
-from typing import Any, NoReturn
+from typing import Any
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Transformer
+from lark.exceptions import UnexpectedToken
 from lark.lexer import Lexer
-
-from ouroboros.eql.ast import Keyword, Symbol
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "Form",
     "ReadError",
-    "atom_value",
     "describe",
     "lark_parser",
     "locate",
     "position",
+    "read",
 ]
+
+logger = logging.getLogger(__name__)
 
 MAX_DEPTH = 256
 """The deepest nesting of brackets the reader accepts (a query is rarely deeper than 10)."""
@@ -72,43 +74,61 @@ class Form:
         return f"Form({self.kind!r}, {self.items!r}, pos={self.pos})"
 
 
-class _Token(Token):
-    """A lark Token made with only type, text and offset; the rest are computed when needed."""
+class Token(str):
+    """A token: its text, its terminal ``type`` and its offset ``start_pos``.
 
-    __slots__ = ()
-    line = column = end_line = end_column = end_pos = None  # read by lark only on errors
-    value = property(str.__str__)
+    A plain ``str`` subclass (not lark's Token, whose Python-level ``__eq__`` makes every dict
+    lookup by token text slow); the position attributes lark reads when it reports an error are
+    class-level ``None``.
+    """
+
+    __slots__ = ("start_pos", "type")
+    line = column = end_line = end_column = end_pos = None
+
+    type: str
+    start_pos: int
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {str(self)!r}, {self.start_pos})"
 
 
 _new_str = str.__new__
 
 _OPENERS = frozenset({"LSQB", "LBRACE", "LPAR", "HASH_LBRACE"})
 _CLOSERS = frozenset({"RSQB", "RBRACE", "RPAR"})
+_TOO_DEEP = f"the query nests deeper than {MAX_DEPTH} levels of brackets"
+
+
+def _scanner(lexer_conf: Any) -> re.Pattern[str]:
+    """One regex for all terminals, with the ignored ones (whitespace, comments) as a prefix.
+
+    An ``UNEXPECTED`` alternative matches any stray character and ``END`` the end of the text,
+    so every match starts where the previous one ended: the scan is linear, never searches ahead.
+    The prefix is possessive, so a long run of whitespace is never backtracked over.
+    """
+    ignore = set(lexer_conf.ignore)
+    skip = "|".join(t.pattern.to_regexp() for t in lexer_conf.terminals if t.name in ignore)
+    alternatives = "|".join(
+        f"(?P<{t.name}>{t.pattern.to_regexp()})"
+        for t in lexer_conf.terminals
+        if t.name not in ignore
+    )
+    return re.compile(f"(?:{skip})*+(?:{alternatives}|(?P<UNEXPECTED>.)|(?P<END>\\Z))", re.S)
 
 
 class _ScanLexer(Lexer):
-    """Lexer: one regex of the grammar's terminals, ignored whitespace folded into each match.
-
-    Every match starts where the previous one ended (an ``UNEXPECTED`` alternative matches any
-    stray character and ``END`` the end of text), so the scan is linear and never searches ahead.
-    It also counts bracket depth, so a pathologically nested text is refused before it is built.
-    """
+    """The lexer lark is built with (`read` uses its regex directly); counts bracket depth."""
 
     def __init__(self, lexer_conf: Any) -> None:
-        ignore = set(lexer_conf.ignore)
-        skip = "|".join(t.pattern.to_regexp() for t in lexer_conf.terminals if t.name in ignore)
-        alternatives = "|".join(
-            f"(?P<{t.name}>{t.pattern.to_regexp()})"
-            for t in lexer_conf.terminals
-            if t.name not in ignore
-        )
-        self._scan = re.compile(
-            f"(?:{skip})*+(?:{alternatives}|(?P<UNEXPECTED>.)|(?P<END>\\Z))", re.S
-        )
+        self.scan = _scanner(lexer_conf)
 
     def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]
         depth = 0
-        for match in self._scan.finditer(text):
+        for match in self.scan.finditer(text):
             kind = match.lastgroup or "END"
             if kind == "END":
                 return
@@ -118,12 +138,10 @@ class _ScanLexer(Lexer):
             if kind in _OPENERS:
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise ReadError(
-                        f"the query nests deeper than {MAX_DEPTH} levels of brackets", start
-                    )
+                    raise ReadError(_TOO_DEEP, start)
             elif kind in _CLOSERS:
                 depth -= 1
-            token = _new_str(_Token, match.group(kind))
+            token = _new_str(Token, match.group(kind))
             token.type = kind
             token.start_pos = start
             yield token
@@ -189,8 +207,38 @@ class _FormBuilder(Transformer):
         return None
 
 
+# --- building and running the parser -------------------------------------------------------
+
+
+class _Tables:
+    """Lark's LALR tables re-keyed for `read`: state → terminal → (shift?, state | reduction)."""
+
+    __slots__ = ("actions", "end", "scan", "start")
+
+    def __init__(self, lark: Lark) -> None:
+        from lark.parsers.lalr_analysis import Shift
+
+        frontend = lark.parser
+        table = frontend.parser.parser.parse_table  # the LALR analysis of lark's LALR frontend
+        callbacks = frontend.parser.parser.callbacks  # our transformer's methods, wrapped by lark
+        self.scan: re.Pattern[str] = frontend.lexer.lexer.scan
+        self.start: int = table.start_states["start"]
+        self.end: int = table.end_states["start"]
+        self.actions: dict[int, dict[str, tuple[bool, Any]]] = {
+            state: {
+                str(symbol): (True, arg)
+                if action is Shift
+                else (False, (len(arg.expansion), callbacks[arg], str(arg.origin.name)))
+                for symbol, (action, arg) in row.items()
+            }
+            for state, row in table.states.items()
+        }
+
+
 _build_lock = threading.Lock()
 _lark: Lark | None = None
+_tables: _Tables | None = None
+_tables_failed = False
 
 
 def lark_parser() -> Lark:
@@ -208,6 +256,129 @@ def lark_parser() -> Lark:
                     maybe_placeholders=False,
                 )
     return _lark
+
+
+def _fast_tables() -> _Tables | None:
+    global _tables, _tables_failed
+    if _tables is None and not _tables_failed:
+        lark = lark_parser()
+        try:
+            _tables = _Tables(lark)
+        except (AttributeError, KeyError, TypeError):  # pragma: no cover - another lark layout
+            logger.warning("lark internals moved: EQL parsing falls back to Lark.parse (slower)")
+            _tables_failed = True
+    return _tables
+
+
+def read(text: str) -> list[Any]:
+    """Return the top-level forms of an EDN text; ReadError says what is wrong and where."""
+    tables = _fast_tables()
+    if tables is None:  # pragma: no cover - exercised by a test that forces the fallback
+        return _read_with_lark(text)
+    actions = tables.actions
+    end = tables.end
+    states = [tables.start]
+    values: list[Any] = []
+    push_state = states.append
+    push_value = values.append
+    depth = 0
+    for match in tables.scan.finditer(text):
+        kind = match.lastgroup or "END"
+        if kind == "END":
+            break
+        start = match.start(kind)
+        if kind == "UNEXPECTED":
+            raise ReadError(_unexpected_character(text, start), start)
+        if kind in _OPENERS:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ReadError(_TOO_DEEP, start)
+        elif kind in _CLOSERS:
+            depth -= 1
+        token = _new_str(Token, match.group(kind))
+        token.type = kind
+        token.start_pos = start
+        while True:
+            step = actions[states[-1]].get(kind)
+            if step is None:
+                raise ReadError(*_unexpected(token, values, text))
+            shift, arg = step
+            if shift:
+                push_state(arg)
+                push_value(token)
+                break
+            size, callback, origin = arg
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            push_value(callback(children))
+            push_state(actions[states[-1]][origin][1])
+    while True:  # the end of the text: reduce until the start rule is complete
+        step = actions[states[-1]].get("$END")
+        if step is None or step[0]:
+            raise ReadError(*_unexpected(None, values, text))
+        size, callback, origin = step[1]
+        if size:
+            children = values[-size:]
+            del states[-size:]
+            del values[-size:]
+        else:
+            children = []
+        value = callback(children)
+        state = actions[states[-1]][origin][1]
+        if state == end:
+            return value
+        push_state(state)
+        push_value(value)
+
+
+def _read_with_lark(text: str) -> list[Any]:
+    try:
+        return lark_parser().parse(text)  # type: ignore[return-value]
+    except UnexpectedToken as exc:
+        token = None if exc.token.type == "$END" else exc.token
+        stack = exc.state.value_stack if exc.state is not None else []
+        raise ReadError(*_unexpected(token, stack, text)) from None
+
+
+_CLOSING = {
+    "LSQB": ("]", "vector"),
+    "LBRACE": ("}", "map"),
+    "LPAR": (")", "list"),
+    "HASH_LBRACE": ("}", "set"),
+}
+_NEEDS_FORM = {
+    "CARET": "metadata ^ must be followed by a map or keyword and then the form it applies to",
+    "TAG": "a tag must be followed by the value it tags",
+    "DISCARD": "#_ must be followed by the form it discards",
+}
+
+
+def _unexpected(token: Token | None, stack: list[Any], text: str) -> tuple[str, int]:
+    """Explain a token the grammar did not expect (None: the end of the text) from the stack."""
+    found = describe(token) if token is not None else "the end of the query"
+    pos = len(text) if token is None else token.start_pos
+    last = stack[-1] if stack else None
+    if type(last) is Token and last.type in _NEEDS_FORM:
+        return f"{_NEEDS_FORM[last.type]}, found {found}", pos
+    opener = next(
+        (v for v in reversed(stack) if type(v) is Token and v.type in _CLOSING),
+        None,
+    )
+    if opener is not None:
+        close, kind = _CLOSING[opener.type]
+        line, column, _ = locate(text, opener.start_pos)
+        return (
+            f"expected '{close}' to close the {kind} opened at line {line}, column {column}, "
+            f"found {found}",
+            pos,
+        )
+    if token is not None and token.type in ("RSQB", "RBRACE", "RPAR"):
+        return f"unmatched {found}: nothing is open here", pos
+    return f"unexpected {found}", pos  # pragma: no cover - the cases above cover the grammar
 
 
 # --- positions and descriptions ------------------------------------------------------------
@@ -288,203 +459,3 @@ def describe(item: Any) -> str:
         shown = text if len(text) <= 40 else text[:36] + '..."'
         return f"{name} {shown}"
     return name
-
-
-# --- atoms ---------------------------------------------------------------------------------
-
-_CACHE_LIMIT = 4096
-_keywords: dict[str, Keyword] = {}
-_symbols: dict[str, Any] = {"true": True, "false": False, "nil": None}
-
-
-def keyword_value(token: Any) -> Keyword:
-    """Return the `Keyword` a KEYWORD token denotes; raise ReadError if it is malformed."""
-    value = _keywords.get(token)
-    if value is None:
-        text = str(token)[1:]
-        problem = _name_problem(text, "keyword")
-        if problem:
-            raise ReadError(problem, token.start_pos)
-        value = Keyword(text)
-        if len(_keywords) >= _CACHE_LIMIT:
-            _keywords.clear()
-        _keywords[str(token)] = value
-    return value
-
-
-def symbol_value(token: Any) -> Any:
-    """Return the `Symbol` (or true/false/nil) a SYMBOL token denotes; ReadError if malformed."""
-    try:
-        return _symbols[token]
-    except KeyError:
-        pass
-    text = str(token)
-    if text != "/":
-        problem = _name_problem(text, "symbol")
-        if problem:
-            raise ReadError(problem, token.start_pos)
-    value = Symbol(text)
-    if len(_symbols) >= _CACHE_LIMIT:
-        _symbols.clear()
-        _symbols.update(true=True, false=False, nil=None)
-    _symbols[text] = value
-    return value
-
-
-def _name_problem(text: str, what: str) -> str | None:
-    if not text:
-        return f"a {what} needs a name after ':'" if what == "keyword" else f"empty {what}"
-    if text[0] == ":":
-        return f"'::{text[1:]}' is not EDN: auto-resolved keywords exist only in Clojure source"
-    if "/" in text:
-        ns, _, name = text.partition("/")
-        if not ns or not name:
-            return f"invalid {what} {_shown(what, text)}: namespace and name around '/' must both be present"
-        if "/" in name:
-            return f"invalid {what} {_shown(what, text)}: only one '/' is allowed"
-    return None
-
-
-def _shown(what: str, text: str) -> str:
-    return f":{text}" if what == "keyword" else text
-
-
-_INT = re.compile(r"([+-]?)(0|[1-9][0-9]*)(N?)")
-_FLOAT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
-
-
-def number_value(token: Any) -> int | float | Decimal:
-    """Return the int, float or Decimal (``M`` suffix) a NUMBER token denotes."""
-    text = str(token)
-    match = _INT.fullmatch(text)
-    try:
-        if match:
-            return int(text[:-1] if match.group(3) else text)
-        if text.endswith("M"):
-            body = text[:-1]
-            if _FLOAT.fullmatch(body):
-                return Decimal(body)
-        elif _FLOAT.fullmatch(text):
-            return float(text)
-    except (ValueError, InvalidOperation):
-        raise ReadError(
-            f"number too long: {text[:20]}... has {len(text)} digits", token.start_pos
-        ) from None
-    hint = ""
-    if re.fullmatch(r"[+-]?0[0-9]+", text):
-        hint = " (leading zeros are not allowed)"
-    elif re.fullmatch(r"[+-]?0[xX][0-9a-fA-F]+", text) or re.fullmatch(r"[+-]?[0-9]+/[0-9]+", text):
-        hint = " (EDN has no hexadecimal or ratio literals)"
-    return _refuse(f"invalid number {text[:40]}{hint}", token.start_pos)
-
-
-_SPECIALS = {"##Inf": float("inf"), "##-Inf": float("-inf"), "##NaN": float("nan")}
-_ESCAPES = {"t": "\t", "r": "\r", "n": "\n", "\\": "\\", '"': '"', "b": "\b", "f": "\f"}
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
-
-
-def string_value(token: Any) -> str:
-    """Return the text a STRING token denotes (escapes decoded, surrogate pairs joined)."""
-    body = str(token)[1:-1]
-    if "\\" not in body:
-        return body
-    origin = token.start_pos + 1
-    parts: list[str] = []
-    last = 0
-    surrogates = False
-    for match in _ESCAPE.finditer(body):
-        parts.append(body[last : match.start()])
-        last = match.end()
-        code = match.group(1)
-        if len(code) == 5:
-            point = int(code[1:], 16)
-            surrogates = surrogates or 0xD800 <= point <= 0xDFFF
-            parts.append(chr(point))
-            continue
-        escaped = _ESCAPES.get(code)
-        if escaped is None:
-            if code == "u":
-                _refuse("invalid \\u escape: four hex digits must follow", origin + match.start())
-            _refuse(f"invalid escape \\{code} in a string", origin + match.start())
-        parts.append(escaped)
-    parts.append(body[last:])
-    text = "".join(parts)
-    if surrogates:
-        try:
-            text = text.encode("utf-16", "surrogatepass").decode("utf-16")
-        except UnicodeDecodeError:
-            _refuse("invalid \\u escape: an unpaired surrogate", token.start_pos)
-    return text
-
-
-_CHARS = {
-    "newline": "\n",
-    "return": "\r",
-    "space": " ",
-    "tab": "\t",
-    "formfeed": "\f",
-    "backspace": "\b",
-}
-
-
-def char_value(token: Any) -> str:
-    """Return the one-character string a CHAR token (``\\a``, ``\\newline``, ``\\u00e9``) denotes."""
-    body = str(token)[1:]
-    if len(body) == 1:
-        return body
-    if body in _CHARS:
-        return _CHARS[body]
-    return chr(int(body[1:], 16))
-
-
-def special_value(token: Any) -> float:
-    """Return the float a SPECIAL token (``##Inf``, ``##-Inf``, ``##NaN``) denotes."""
-    value = _SPECIALS.get(str(token))
-    if value is None:
-        _refuse(
-            f"unknown symbolic value {str(token)[:40]} (EDN has ##Inf, ##-Inf and ##NaN)",
-            token.start_pos,
-        )
-    return value
-
-
-def atom_value(token: Any) -> Any:
-    """Return the Python value of an atom token (keyword, symbol, string, number, character)."""
-    return _ATOMS[token.type](token)
-
-
-_ATOMS = {
-    "KEYWORD": keyword_value,
-    "SYMBOL": symbol_value,
-    "STRING": string_value,
-    "NUMBER": number_value,
-    "CHAR": char_value,
-    "SPECIAL": special_value,
-}
-
-
-def inst_value(text: str, pos: int) -> datetime:
-    """Return the timezone-aware datetime of an ``#inst`` string (no offset means UTC)."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        if re.fullmatch(r"[0-9]{4}(-[0-9]{2})?", text):  # EDN allows "1985" and "1985-04"
-            value = datetime.fromisoformat(text + "-01" * (2 - text.count("-")))
-        else:
-            _refuse(
-                f"invalid #inst timestamp {text[:40]!r} (expected RFC 3339, e.g. 1985-04-12T23:20:50Z)",
-                pos,
-            )
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def uuid_value(text: str, pos: int) -> uuid.UUID:
-    """Return the UUID of a ``#uuid`` string."""
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return _refuse(f"invalid #uuid {text[:40]!r}", pos)
-
-
-def _refuse(message: str, pos: int) -> NoReturn:
-    raise ReadError(message, pos)
