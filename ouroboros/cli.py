@@ -107,3 +107,43 @@ def mcp_command(
         allow_mutations=allow_mutations,
     )
     serve_settings_stdio(settings, log_level=log_level)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--db", "db_path", metavar="PATH", help="Database file (default: $OUROBOROS_DB, else the XDG data dir)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json"]),
+    default=None,
+    help="jsonl: the official MCP memory server's memory.jsonl (merged in); json: an Ouroboros dump (replaces everything). Default: by file name and content.",
+)
+@clean_errors
+def import_command(file: str, db_path: str | None, fmt: str | None) -> None:
+    """Import a memory.jsonl (official MCP memory server) or a JSON dump into the store."""
+    from ouroboros.store.cli_io import run_import
+
+    click.echo(run_import(file, db_path, fmt))
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--db", "db_path", metavar="PATH", help="Database file (default: $OUROBOROS_DB, else the XDG data dir)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json"]),
+    default=None,
+    help="jsonl: memory.jsonl the official MCP memory server reads; json: a dump of everything. Default: json for *.json, else jsonl.",
+)
+@clean_errors
+def export_command(file: str, db_path: str | None, fmt: str | None) -> None:
+    """Export the knowledge graph as memory.jsonl, or everything as a JSON dump."""
+    from ouroboros.store.cli_io import run_export
+
+    click.echo(run_export(file, db_path, fmt))

@@ -87,9 +87,11 @@ RESULT_RETENTION_HOURS = 24
 class LocalStore:
     """All store operations over a DuckDB file this process holds (or ``:memory:``)."""
 
-    def __init__(self, path: str, *, embedder: Embedder | str | None = "auto") -> None:
+    def __init__(
+        self, path: str, *, embedder: Embedder | str | None = "auto", timeout: float = 10.0
+    ) -> None:
         self.path = path
-        self.db = Database(path)
+        self.db = Database(path, timeout=timeout)
         try:
             migrate(self.db.cursor())
             self.state = GraphState()

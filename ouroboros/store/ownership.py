@@ -54,11 +54,13 @@ def socket_path(db_path: str) -> str:
 class Owner:
     """This process's ownership of one database: the lock, the LocalStore, the RPC server."""
 
-    def __init__(self, path: str, lock_fd: int, embedder: Embedder | str | None) -> None:
+    def __init__(
+        self, path: str, lock_fd: int, embedder: Embedder | str | None, timeout: float
+    ) -> None:
         self.path = path
         self._lock_fd = lock_fd
         self.refs = 1
-        self.local = LocalStore(path, embedder=embedder)
+        self.local = LocalStore(path, embedder=embedder, timeout=timeout)
         self.sock_path = socket_path(path)
         try:
             self.server = RpcServer(
@@ -126,7 +128,7 @@ def elect(
             fd = _try_lock(path)
             if fd is not None:
                 try:
-                    owner = Owner(path, fd, embedder)
+                    owner = Owner(path, fd, embedder, max(1.0, deadline - time.monotonic()))
                 except BaseException:
                     os.close(fd)
                     raise
