@@ -112,7 +112,10 @@ def mcp_command(
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
-    "--db", "db_path", metavar="PATH", help="Database file (default: $OUROBOROS_DB, else the XDG data dir)."
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
 )
 @click.option(
     "--format",
@@ -132,7 +135,10 @@ def import_command(file: str, db_path: str | None, fmt: str | None) -> None:
 @main.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
-    "--db", "db_path", metavar="PATH", help="Database file (default: $OUROBOROS_DB, else the XDG data dir)."
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
 )
 @click.option(
     "--format",
