@@ -158,7 +158,10 @@ def _from_data(items: Iterable[Any]) -> Shape:
     optional: set[Keyword] = set()
     for item in items:
         is_optional = False
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping):
+        if isinstance(item, tuple) and len(item) == 2 and item[0] == "?":  # (? :a)
+            is_optional = True
+            item = item[1]
+        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Mapping):
             is_optional = bool(item[1].get(OPTIONAL_KEY))
             item = item[0]
         if isinstance(item, Mapping):
