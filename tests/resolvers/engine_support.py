@@ -11,13 +11,16 @@ from ouroboros.errors import OuroborosError
 from ouroboros.resolvers import all_operations
 from ouroboros.resolvers.runtime import Runtime
 
+# The domains that need no store (memory, graph, telemetry and ai are tested with theirs).
+STORELESS_DOMAINS = ("system", "introspection", "git", "files", "http", "openapi")
+
 
 def make_engine(settings: Settings, **runtime_fields: Any) -> tuple[Any, Runtime]:
-    """Return ``(engine, runtime)`` with every resolver of this package registered (strict mode)."""
+    """Return ``(engine, runtime)`` with the store-less domains' resolvers registered (strict)."""
     from ouroboros import Engine
 
     runtime = Runtime(settings=settings, **runtime_fields)
-    return Engine(all_operations(runtime)), runtime
+    return Engine(all_operations(runtime, STORELESS_DOMAINS)), runtime
 
 
 def root_cause(exc: BaseException, kind: type[OuroborosError]) -> OuroborosError:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ouroboros.connect.interface", reason="the engine core has not landed yet")
-
 from ouroboros.config import Settings
 from ouroboros.errors import InvalidInputError, NotFoundError
 from tests.resolvers.engine_support import make_engine, raises

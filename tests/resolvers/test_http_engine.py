@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-pytest.importorskip("ouroboros.connect.interface", reason="the engine core has not landed yet")
-
 from ouroboros.config import Settings
 from ouroboros.errors import NotFoundError, PermissionDeniedError
 from tests.resolvers.conftest import FIXTURES, LocalServer

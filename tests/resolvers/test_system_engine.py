@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("ouroboros.connect.interface", reason="the engine core has not landed yet")
-
 from ouroboros.config import Settings
 from ouroboros.errors import ConflictError, InvalidInputError
-from tests.resolvers.engine_support import make_engine, raises
+from tests.resolvers.engine_support import STORELESS_DOMAINS, make_engine, raises
 
 
 @pytest.fixture
@@ -91,3 +89,44 @@ def test_lifecycle_mutation_refusals(tmp_path) -> None:
     err = raises(ConflictError, engine, "[(system/stop!)]")
     assert "not accepted in state 'uninitialized'" in err.message
     raises(InvalidInputError, engine, '[(system/send-event! {:event "explode"})]')
+
+
+def test_every_domain_registers_in_one_engine(tmp_path) -> None:
+    from ouroboros.resolvers import DOMAINS, all_operations
+    from ouroboros.resolvers.runtime import Runtime
+
+    assert set(STORELESS_DOMAINS) <= set(DOMAINS)
+    ops = all_operations(Runtime(settings=Settings(roots=(str(tmp_path),))), STORELESS_DOMAINS)
+    names = [str(op.name) for op in ops]
+    assert len(names) == len(set(names))
+    assert {"system/boot!", "api/request!", "openapi/bootstrap!", "openapi/call!"} <= set(names)
+
+
+def test_lenient_mode_returns_what_it_could_with_errors(tmp_path) -> None:
+    from ouroboros import Engine
+    from ouroboros.resolvers import all_operations
+    from ouroboros.resolvers.runtime import Runtime
+
+    runtime = Runtime(settings=Settings(roots=(str(tmp_path),)))
+    runtime.lifecycle.boot()
+    engine = Engine(all_operations(runtime, STORELESS_DOMAINS), lenient=True)
+    result = engine.process('[:system/healthy? {[:file/path "../x"] [:file/size]}]')
+    assert result["system/healthy?"] is True
+    errors = result[("file/path", "../x")]["ouroboros/errors"]
+    assert errors["file/size"]["cause"] == "node-exception"
+    assert "'..' is not allowed" in errors["file/size"]["message"]
+
+
+def test_async_processing_runs_blocking_resolvers(repo) -> None:
+    import asyncio
+
+    engine, runtime = make_engine(Settings(roots=(str(repo),)))
+    runtime.lifecycle.boot()
+    result = asyncio.run(
+        engine.process_async(
+            "[:system/healthy? :git/status {(:git/commits {:n 1}) [:git/subject]}]"
+        )
+    )
+    assert result["system/healthy?"] is True
+    assert result["git/status"]["status/branch"] == "main"
+    assert result["git/commits"] == [{"git/subject": "commit number 3"}]
