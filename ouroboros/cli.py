@@ -153,3 +153,74 @@ def export_command(file: str, db_path: str | None, fmt: str | None) -> None:
     from ouroboros.store.cli_io import run_export
 
     click.echo(run_export(file, db_path, fmt))
+
+
+def _engine_for_cli() -> Any:
+    from ouroboros.connect.interface import Engine, default_operations
+
+    return Engine(default_operations())
+
+
+@main.command("plan")
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "dot", "mermaid"]),
+    default="text",
+    show_default=True,
+    help="text: an indented tree; json: the plan as data; dot / mermaid: a picture of the root level.",
+)
+@click.option(
+    "--available",
+    metavar="ATTRS",
+    default="",
+    help="Attributes already known, comma-separated (e.g. user/id).",
+)
+@clean_errors
+def plan_command(query: str, fmt: str, available: str) -> None:
+    """Print the plan the engine makes for QUERY (EQL text, '-' for stdin, '@file')."""
+    engine = _engine_for_cli()
+    attrs = [a.strip() for a in available.split(",") if a.strip()]
+    click.echo(engine.explain(read_query_arg(query), attrs, fmt=fmt))
+
+
+@main.command("query")
+@click.argument("query")
+@click.option("--entity", metavar="JSON", default=None, help="Starting entity as a JSON object.")
+@click.option("--lenient", is_flag=True, help="Return partial data plus ouroboros/errors.")
+@click.option("--trace", "show_trace", is_flag=True, help="Print what ran to stderr.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "edn"]), default="json", show_default=True
+)
+@clean_errors
+def query_command(
+    query: str, entity: str | None, lenient: bool, show_trace: bool, fmt: str
+) -> None:
+    """Run QUERY (EQL text, '-' for stdin, '@file') and print the result."""
+    import json
+
+    from ouroboros.connect.trace import Trace
+    from ouroboros.eql import to_edn
+
+    start = json.loads(entity) if entity else None
+    trace = Trace() if show_trace else None
+    result = _engine_for_cli().process(
+        read_query_arg(query), start, lenient=lenient or None, trace=trace
+    )
+    if trace is not None:
+        click.echo(trace.format(), err=True)
+    if fmt == "edn":
+        click.echo(to_edn(result))
+        return
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                (to_edn(k) if isinstance(k, tuple) else str(k)): plain(v) for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [plain(v) for v in value]
+        return value
+
+    click.echo(json.dumps(plain(result), indent=2, default=str))
