@@ -42,6 +42,17 @@ MAX_SEARCH_SCAN = 200_000  # entries visited before a search gives up
 SEARCH_SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 _BINARY_SAMPLE = 8192
 
+FILE_TYPES: dict[str, Any] = {
+    "file/name": str,
+    "file/extension": str | None,
+    "file/size": int | None,
+    "file/directory?": bool,
+    "file/regular-file?": bool,
+    "file/symlink?": bool,
+    "file/hidden?": bool,
+    "file/last-modified": str,
+}
+
 FILE_ATTRS = [
     "file/name",
     "file/extension",
@@ -335,18 +346,28 @@ def operations(runtime: Runtime) -> list[Any]:
     def params(env: Any) -> dict[str, Any]:
         return dict(getattr(env, "params", None) or {})
 
-    @resolver(name="file/info", input=["file/path"], output=FILE_ATTRS, blocking=True)
+    @resolver(
+        name="file/info", types=FILE_TYPES, input=["file/path"], output=FILE_ATTRS, blocking=True
+    )
     def info_resolver(env: Any, data: Any) -> dict[str, Any]:
         info = file_info(sandbox_for(env), data["file/path"])
         info.pop("file/path", None)
         return info
 
-    @resolver(name="file/content", input=["file/path"], output=["file/content"], blocking=True)
+    @resolver(
+        name="file/content",
+        types={"file/content": str},
+        input=["file/path"],
+        output=["file/content"],
+        blocking=True,
+    )
     def content_resolver(env: Any, data: Any) -> dict[str, Any]:
         return {"file/content": content(sandbox_for(env), data["file/path"])}
 
     @resolver(
         name="file/content-preview",
+        params=["lines"],
+        types={"file/content-preview": str},
         input=["file/path"],
         output=["file/content-preview"],
         blocking=True,
@@ -357,6 +378,8 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="knowledge/files",
+        params=["limit"],
+        types={"knowledge/files": list},
         input=["dir/path"],
         output=[{"knowledge/files": ["file/path", *FILE_ATTRS]}],
         blocking=True,
@@ -367,6 +390,8 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="knowledge/search",
+        params=["limit"],
+        types={"knowledge/search": list},
         input=["search/pattern"],
         output=[{"knowledge/search": ["file/path", "file/name", "file/size"]}],
         blocking=True,
@@ -377,6 +402,8 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="knowledge/project",
+        params=["limit"],
+        types={"knowledge/project": dict},
         output=[
             {
                 "knowledge/project": [

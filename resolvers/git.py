@@ -238,6 +238,8 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="git/commits",
+        params=["n"],
+        types={"git/commits": list},
         output=[
             {
                 "git/commits": [
@@ -256,19 +258,20 @@ def operations(runtime: Runtime) -> list[Any]:
         n = dict(getattr(env, "params", None) or {}).get("n")
         return {"git/commits": commits(root(env), n)}
 
-    @resolver(name="git/status", output=["git/status"], blocking=True)
+    @resolver(name="git/status", types={"git/status": dict}, output=["git/status"], blocking=True)
     def status_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"git/status": status(root(env))}
 
     @resolver(
         name="git/branches",
+        types={"git/branches": list},
         output=[{"git/branches": ["branch/name", "branch/current?"]}],
         blocking=True,
     )
     def branches_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"git/branches": branches(root(env))}
 
-    @resolver(name="git/meta", output=["git/meta"], blocking=True)
+    @resolver(name="git/meta", types={"git/meta": dict}, output=["git/meta"], blocking=True)
     def meta_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"git/meta": meta(root(env))}
 

@@ -48,6 +48,16 @@ _FORBIDDEN_REQUEST_HEADERS = {"host", "content-length", "transfer-encoding", "co
 _REDIRECTS = {301, 302, 303, 307, 308}
 _USER_AGENT = f"ouroboros/{ouroboros.__version__}"
 
+API_TYPES: dict[str, Any] = {
+    "api/status": int | None,
+    "api/body": str | None,
+    "api/headers": dict,
+    "api/success?": bool,
+    "api/error": str | None,
+    "api/url": str,
+    "api/truncated?": bool,
+}
+
 API_ATTRS = [
     "api/status",
     "api/body",
@@ -370,15 +380,20 @@ def operations(runtime: Runtime) -> list[Any]:
     from ouroboros import mutation, resolver
     from ouroboros.resolvers.runtime import settings_of
 
-    @resolver(name="api/get", input=["api/url"], output=API_ATTRS, blocking=True)
+    @resolver(name="api/get", types=API_TYPES, input=["api/url"], output=API_ATTRS, blocking=True)
     def get_resolver(env: Any, data: Any) -> dict[str, Any]:
         return fetch(data["api/url"], settings=settings_of(runtime, env))
 
-    @resolver(name="api/meta", output=["api/meta"])
+    @resolver(name="api/meta", types={"api/meta": dict}, output=["api/meta"])
     def meta_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"api/meta": api_meta(settings_of(runtime, env))}
 
-    @mutation(name="api/request!", output=API_ATTRS, blocking=True)
+    @mutation(
+        name="api/request!",
+        params=["method", "url", "headers", "body"],
+        output=API_ATTRS,
+        blocking=True,
+    )
     def request_mutation(env: Any, params: Any) -> dict[str, Any]:
         params = dict(params or {})
         url = _pick(params, "url", "api/url")

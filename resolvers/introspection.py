@@ -77,6 +77,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="introspection/states",
+        types={"introspection/states": list},
         output=[
             {"introspection/states": ["state/id", "state/type", "state/initial?", "state/parent"]}
         ],
@@ -86,6 +87,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="introspection/transitions",
+        types={"introspection/transitions": list},
         output=[
             {
                 "introspection/transitions": [
@@ -101,6 +103,12 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="introspection/current",
+        types={
+            "introspection/configuration": list,
+            "introspection/state-names": list,
+            "introspection/can-stop?": bool,
+            "introspection/can-initialize?": bool,
+        },
         output=[
             "introspection/configuration",
             "introspection/state-names",
@@ -113,11 +121,17 @@ def operations(runtime: Runtime) -> list[Any]:
         del data["introspection/available-events"]
         return data
 
-    @resolver(name="introspection/events", output=["introspection/available-events"])
+    @resolver(
+        name="introspection/events",
+        types={"introspection/available-events": list},
+        output=["introspection/available-events"],
+    )
     def events_resolver(_input: Any) -> dict[str, Any]:
         return {"introspection/available-events": lifecycle.available_events()}
 
-    @resolver(name="introspection/meta", output=["introspection/meta"])
+    @resolver(
+        name="introspection/meta", types={"introspection/meta": dict}, output=["introspection/meta"]
+    )
     def meta_resolver(_input: Any) -> dict[str, Any]:
         return {"introspection/meta": meta()}
 

@@ -615,6 +615,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="openapi/clients",
+        types={"openapi/clients": list},
         output=[
             {
                 "openapi/clients": [
@@ -632,6 +633,14 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="openapi/client",
+        types={
+            "openapi/name": str,
+            "openapi/spec-url": str,
+            "openapi/base-url": str,
+            "openapi/title": str | None,
+            "openapi/spec-version": str,
+            "openapi/operations": list,
+        },
         input=["openapi/client"],
         output=[
             "openapi/name",
@@ -657,6 +666,11 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="openapi/operation",
+        types={
+            "operation/parameters": list,
+            "operation/response-schemas": dict,
+            "operation/description": str | None,
+        },
         input=["openapi/client", "operation/id"],
         output=[
             "operation/parameters",
@@ -670,6 +684,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="openapi/bootstrap!",
+        params=["name", "spec-url", "base-url"],
         output=[
             "openapi/name",
             "openapi/client",
@@ -691,6 +706,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="openapi/call!",
+        params=["client", "operation", "params"],
         output=[
             "openapi/status",
             "openapi/body",

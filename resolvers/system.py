@@ -52,19 +52,23 @@ def operations(runtime: Runtime) -> list[Any]:
 
     lifecycle = runtime.lifecycle
 
-    @resolver(name="system/current-state", output=["system/current-state"])
+    @resolver(
+        name="system/current-state",
+        output=["system/current-state"],
+        types={"system/current-state": list},
+    )
     def current_state(_input: Any) -> dict[str, Any]:
         return {"system/current-state": lifecycle.configuration()}
 
-    @resolver(name="system/status", output=["system/status"])
+    @resolver(name="system/status", output=["system/status"], types={"system/status": dict})
     def status(_input: Any) -> dict[str, Any]:
         return {"system/status": lifecycle.status()}
 
-    @resolver(name="system/healthy", output=["system/healthy?"])
+    @resolver(name="system/healthy", output=["system/healthy?"], types={"system/healthy?": bool})
     def healthy(_input: Any) -> dict[str, Any]:
         return {"system/healthy?": lifecycle.healthy}
 
-    @resolver(name="system/meta", output=["system/meta"])
+    @resolver(name="system/meta", output=["system/meta"], types={"system/meta": dict})
     def meta(_input: Any) -> dict[str, Any]:
         return {"system/meta": system_meta()}
 
@@ -99,7 +103,7 @@ def operations(runtime: Runtime) -> list[Any]:
         lifecycle.send("stop")
         return result()
 
-    @mutation(name="system/send-event!", output=result_attrs)
+    @mutation(name="system/send-event!", output=result_attrs, params=["event"])
     def send_event(params: Any) -> dict[str, Any]:
         params = params or {}
         lifecycle.send(params.get("event", params.get("system/event")))

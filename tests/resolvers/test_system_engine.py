@@ -130,3 +130,33 @@ def test_async_processing_runs_blocking_resolvers(repo) -> None:
     assert result["system/healthy?"] is True
     assert result["git/status"]["status/branch"] == "main"
     assert result["git/commits"] == [{"git/subject": "commit number 3"}]
+
+
+def test_declared_attribute_types_hold_under_validation(repo, server) -> None:
+    from ouroboros import Engine
+    from ouroboros.resolvers import all_operations
+    from ouroboros.resolvers.runtime import Runtime
+
+    settings = Settings(roots=(str(repo),), http_allow=("127.0.0.1",))
+    runtime = Runtime(settings=settings)
+    runtime.lifecycle.boot()
+    engine = Engine(all_operations(runtime, STORELESS_DOMAINS), validate=True)
+    assert engine.attributes["git/commits"].type is list
+    url = server.url("/hello")
+    result = engine.process(
+        "[:system/current-state :system/status :system/healthy? :system/meta"
+        " :introspection/configuration :introspection/state-names :introspection/can-stop?"
+        " :introspection/can-initialize? :introspection/available-events :introspection/meta"
+        " {:introspection/states [:state/id]} {:introspection/transitions [:transition/event]}"
+        " {:git/commits [:git/hash]} :git/status {:git/branches [:branch/name]} :git/meta"
+        " {:knowledge/project [:project/name]} :api/meta {:openapi/clients [:openapi/name]}"
+        ' {[:file/path "f1.txt"] [:file/name :file/extension :file/size :file/directory?'
+        "   :file/regular-file? :file/symlink? :file/hidden? :file/last-modified :file/content"
+        "   :file/content-preview]}"
+        ' {[:dir/path "."] [{:knowledge/files [:file/name]}]}'
+        ' {[:search/pattern "*.txt"] [{:knowledge/search [:file/name]}]}'
+        f' {{[:api/url "{url}"] [:api/status :api/body :api/headers :api/success? :api/error'
+        "   :api/url :api/truncated?]}]"
+    )
+    assert result[("file/path", "f1.txt")]["file/content"] == "file 1\n"
+    assert result[("api/url", url)]["api/status"] == 200
