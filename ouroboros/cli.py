@@ -53,6 +53,34 @@ def _split_option(value: str | None) -> tuple[str, ...] | None:
     return tuple(p for p in (s.strip() for s in value.split(",")) if p)
 
 
+@main.command("parse")
+@click.argument("query", required=False, default="-")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "edn"]),
+    default="json",
+    show_default=True,
+    help="json: the AST as JSON objects; edn: the query printed back as canonical EDN.",
+)
+@clean_errors
+def parse_command(query: str, fmt: str) -> None:
+    """Parse an EQL QUERY (text, - for stdin, @file) and print its AST; errors show line/column."""
+    import json
+
+    from ouroboros.eql import ast_to_json, parse, to_edn
+
+    try:
+        text = read_query_arg(query)
+    except OSError as exc:
+        raise click.FileError(query[1:], hint=exc.strerror) from None
+    root = parse(text)
+    if fmt == "edn":
+        click.echo(to_edn(root))
+    else:
+        click.echo(json.dumps(ast_to_json(root), indent=2, ensure_ascii=False))
+
+
 @main.command("mcp")
 @click.option(
     "--db",

@@ -83,7 +83,7 @@ def parse(text: str | bytes) -> Root:
             column=1,
         )
     try:
-        return _root(read(text), len(text))
+        return _root(read(text), len(text.rstrip()))
     except ReadError as exc:
         line, column, context = locate(text, exc.pos)
         raise EQLSyntaxError(exc.message, line=line, column=column, context=context) from None

@@ -360,7 +360,7 @@ _NEEDS_FORM = {
 def _unexpected(token: Token | None, stack: list[Any], text: str) -> tuple[str, int]:
     """Explain a token the grammar did not expect (None: the end of the text) from the stack."""
     found = describe(token) if token is not None else "the end of the query"
-    pos = len(text) if token is None else token.start_pos
+    pos = len(text.rstrip()) if token is None else token.start_pos  # the end: after the last form
     last = stack[-1] if stack else None
     if type(last) is Token and last.type in _NEEDS_FORM:
         return f"{_NEEDS_FORM[last.type]}, found {found}", pos
