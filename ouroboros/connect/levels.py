@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from ouroboros.connect.keys import freeze
@@ -80,9 +79,38 @@ class Level:
     calls: tuple[tuple[Call, Level | None], ...] = ()
     wildcard: bool = False
     plan_key: Any = None
-    getter: Any = None
     overrides: Mapping[Keyword, int] = field(default_factory=dict)
     plans: dict[Any, Any] = field(default_factory=dict)
+    _selector: Any = None
+
+    @property
+    def extra_keys(self) -> tuple[Any, ...]:
+        """Result keys filled from sub-levels: placeholders, idents, joins (in that order)."""
+        return (
+            *(ph.key for ph in self.placeholders),
+            *(ident.key for ident in self.idents),
+            *(spec.key for spec in self.joins),
+        )
+
+    def selector(self) -> Any:
+        """Return ``select(entity, *extra_values) -> dict`` for this level (generated once).
+
+        A dict display with the keys bound as locals is the cheapest way CPython builds a
+        result map; a missing attribute raises ``KeyError`` and the runner takes its slow path.
+        """
+        if self._selector is None:
+            extra = self.extra_keys
+            names = {f"k{i}": k for i, k in enumerate(self.props)}
+            names.update({f"x{i}": k for i, k in enumerate(extra)})
+            args = "".join(f", v{i}" for i in range(len(extra)))
+            binds = "".join(f", {n}={n}" for n in names)
+            items = [f"k{i}: e[k{i}]" for i in range(len(self.props))]
+            items += [f"x{i}: v{i}" for i in range(len(extra))]
+            src = f"def select(e{args}{binds}):\n    return {{{', '.join(items)}}}\n"
+            namespace: dict[str, Any] = dict(names)
+            exec(src, namespace)  # generated from attribute positions only, never from input
+            self._selector = namespace["select"]
+        return self._selector
 
     def next_level(self, spec: JoinSpec) -> Level | None:
         """Return the level under a recursive join (``None`` when its depth is used up)."""
@@ -184,8 +212,6 @@ def _compile(
     level.placeholders = tuple(placeholders)
     level.calls = tuple(calls)
     level.plan_key = tuple((a, freeze(p), a in level.optional) for a, p in requests.items())
-    if level.props:
-        level.getter = itemgetter(*level.props)
     for attr in level.optional:
         requests[attr] = {**requests[attr], OPTIONAL_KEY: True}
     return level

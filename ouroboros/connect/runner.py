@@ -16,7 +16,6 @@ Order per entity level: mutations (root only), resolvers of the plan, placeholde
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -139,25 +138,27 @@ class ErrorRecord:
 
 
 class Where:
-    """Where a level's entities sit in the result, to name paths in errors (computed lazily)."""
+    """Where a level's entities sit in the result, to name paths in errors (computed lazily).
 
-    __slots__ = ("depth", "key", "lpath", "parent", "parents", "seqs", "starts")
+    A join level keeps its parents' join values (``vals``) and child counts (``counts``); the
+    path of child ``i`` is found by walking them only when an error needs it.
+    """
+
+    __slots__ = ("counts", "depth", "key", "lpath", "parent", "vals")
 
     def __init__(
         self,
         parent: Where | None,
         key: Any,
-        starts: list[int] | None = None,
-        parents: list[int] | None = None,
-        seqs: list[bool] | None = None,
+        vals: list[Any] | None = None,
+        counts: list[int] | None = None,
         *,
         same: bool = False,
     ) -> None:
         self.parent = parent
         self.key = key
-        self.starts = starts
-        self.parents = parents
-        self.seqs = seqs
+        self.vals = vals
+        self.counts = counts
         if parent is None:
             self.lpath: tuple[Any, ...] = () if key is None else (key,)
             self.depth = 0
@@ -169,15 +170,17 @@ class Where:
         """Return the path of entity ``i`` of this level, e.g. ``["users", 0, "user/name"]``."""
         if self.parent is None:
             return [] if self.key is None else [self.key]
-        if self.starts is None:  # same entities as the parent (placeholder) or one per parent
+        if self.vals is None or self.counts is None:  # same entities as the parent, or one each
             return [*self.parent.path(i), self.key]
-        j = bisect_right(self.starts, i) - 1
-        if j < 0 or self.parents is None or self.seqs is None:
-            return [*self.parent.path(0), self.key]
-        base = [*self.parent.path(self.parents[j]), self.key]
-        if self.seqs[j]:
-            base.append(i - self.starts[j])
-        return base
+        seen = 0
+        for p, (v, n) in enumerate(zip(self.vals, self.counts, strict=True)):
+            if i < seen + n:
+                base = [*self.parent.path(p), self.key]
+                if not isinstance(v, dict) or n != 1:
+                    base.append(i - seen)
+                return base
+            seen += n
+        return [*self.parent.path(0), self.key]
 
 
 def path_text(path: list[Any]) -> str:
@@ -310,7 +313,7 @@ def _run_mutation(run: Run, call: Any, sub: Level | None, entity: dict[Any, Any]
         return outs[0]
     if isinstance(outcome, (list, tuple)):
         items = [dict(x) for x in outcome if isinstance(x, Mapping)]
-        outs = yield from run_level(run, sub, items, Where(where, name, [0], [0], [True]))
+        outs = yield from run_level(run, sub, items, Where(where, name, [outcome], [len(items)]))
         return outs
     return outcome
 
@@ -347,18 +350,15 @@ def _group(run: Run, level: Level, entities: list[dict[Any, Any]]) -> list[tuple
     keys0 = frozenset(first)
     if len(entities) == 1:
         return [(_plan_for(run, level, keys0), entities)]
-    same = [first]
-    others: dict[frozenset[Any], list[Any]] | None = None
-    for e in entities[1:]:
-        if e.keys() == keys0:
-            same.append(e)
-        else:
-            if others is None:
-                others = {}
+    same = [e for e in entities if e.keys() == keys0]
+    if len(same) == len(entities):
+        return [(_plan_for(run, level, keys0), entities)]
+    others: dict[frozenset[Any], list[Any]] = {}
+    for e in entities:
+        if e.keys() != keys0:
             others.setdefault(frozenset(e), []).append(e)
     groups = [(_plan_for(run, level, keys0), same)]
-    if others:
-        groups.extend((_plan_for(run, level, k), g) for k, g in others.items())
+    groups.extend((_plan_for(run, level, k), g) for k, g in others.items())
     return groups
 
 
@@ -442,7 +442,8 @@ def _run_placeholder(
     if params:  # placeholder params become data of a new entity (Pathom's placeholder-data-params)
         clean = {k: v for k, v in params.items() if k != OPTIONAL_KEY}
         entities = [{**e, **clean} for e in entities]
-    return (yield from run_level(run, level, entities, where, soft=soft))
+    outs = yield from run_level(run, level, entities, where, soft=soft)
+    return outs, True
 
 
 def _run_ident(
@@ -454,7 +455,8 @@ def _run_ident(
         seed = dict(stored) if isinstance(stored, Mapping) else {}
         seed.setdefault(key[0], key[1])
         seeds.append(seed)
-    return (yield from run_level(run, level, seeds, Where(where, key), soft=soft))
+    outs = yield from run_level(run, level, seeds, Where(where, key), soft=soft)
+    return outs, True
 
 
 # --- resolving attributes ------------------------------------------------------------------
@@ -580,7 +582,7 @@ def _nested_inputs(
     ok = [True] * len(ready)
     for key, shape in step.nested:
         spec = JoinSpec(key=key, params={}, child=_shape_level(shape))
-        joined = yield from _run_join(run, None, spec, ready, where, None, True)
+        joined, _ = yield from _run_join(run, None, spec, ready, where, None, True)
         for i, value in enumerate(joined):
             if value is MISSING:
                 continue
@@ -679,17 +681,17 @@ def _call(
                 if validate and type(result) is not Failure:
                     result = _validate(run, r, result)
                 store[key] = result
-    for e, key in zip(ready, keys, strict=True):
-        out = store[key]
-        if type(out) is Failure:
-            _note_failure(run, e, attr, r, out.exc)
-        elif out:
+    update = dict.update
+    for e, out in zip(ready, map(store.__getitem__, keys), strict=True):
+        if type(out) is dict:
             if e.keys().isdisjoint(out):
-                e.update(out)
+                update(e, out)
             else:
                 for k2, v in out.items():
                     if k2 not in e:
                         e[k2] = v
+        elif type(out) is Failure:
+            _note_failure(run, e, attr, r, out.exc)
 
 
 def _check_one(r: Resolver, outcome: Any) -> Any:
@@ -769,7 +771,11 @@ def _run_join(
     seen: list[Any] | None,
     soft: bool,
 ) -> Effects:
-    """Descend one join for every entity of the level at once; return the joined values."""
+    """Descend one join for every entity of the level at once.
+
+    Returns ``(joined, clean)``: the joined value per entity (``MISSING`` where absent) and
+    whether every entity had a value.
+    """
     key = spec.key
     child_level: Level | None
     if spec.recursive:
@@ -783,67 +789,110 @@ def _run_join(
     else:
         child_level = spec.child
     track = spec.recursive and spec.depth is None
-    children: list[dict[Any, Any]] = []
-    child_seen: list[Any] | None = [] if track else None
-    starts: list[int] = []
-    parents: list[int] = []
-    seqs: list[bool] = []
-    vals: list[Any] = []
-    counts: list[int] = []
     map_container = spec.map_container
-    for i, e in enumerate(entities):
-        v = e.get(key, MISSING)
-        if track and seen is not None and seen[i] is _CUT:
-            vals.append(_CUT)
-            counts.append(0)
-            continue
-        vals.append(v)
-        n0 = len(children)
-        t = type(v)
-        if t is dict or (v is not MISSING and v is not None and isinstance(v, Mapping)):
-            starts.append(n0)
-            parents.append(i)
-            if map_container:
-                seqs.append(True)
-                children.extend(dict(x) for x in v.values() if isinstance(x, Mapping))
-            else:
-                seqs.append(False)
-                children.append(dict(v))
-        elif t is list or t is tuple or isinstance(v, (list, tuple, set, frozenset)):
-            starts.append(n0)
-            parents.append(i)
-            seqs.append(True)
-            for x in v:
-                if type(x) is dict or isinstance(x, Mapping):
-                    children.append(dict(x))
-        else:
-            counts.append(0)
-            continue
-        counts.append(len(children) - n0)
-        if child_seen is not None:
-            ancestors = seen[i] if seen is not None else (e,)
-            for c in children[n0:]:
-                cycle = any(_contains(anc, c) for anc in ancestors)
-                child_seen.append(_CUT if cycle else (*ancestors, c))
-    child_where = Where(where, key, starts, parents, seqs)
+    vals: list[Any] = [e.get(key, MISSING) for e in entities]
+    children: list[dict[Any, Any]] | None = None
+    child_seen: list[Any] | None = None
+    counts: list[int] = []
+    simple = False
+    if not track and not map_container:
+        kinds = set(map(type, vals))
+        if kinds == {list}:  # the common case: every value a list (of maps, we check)
+            flat = [x for v in vals for x in v]
+            if not flat or set(map(type, flat)) == {dict}:
+                counts = list(map(len, vals))
+                children = list(map(dict, flat))
+                simple = True
+        elif kinds == {dict}:
+            counts = [1] * len(vals)
+            children = list(map(dict, vals))
+            simple = True
+    if children is None:
+        children, counts, child_seen = _gather(vals, entities, seen, track, map_container)
+    child_where = Where(where, key, vals, counts)
     if spec.branches:
         outs = yield from _run_union(run, spec, children, child_where, soft)
+        simple = False
     elif child_level is None:
         outs = children
     else:
         outs = yield from run_level(run, child_level, children, child_where, child_seen, soft)
-    joined: list[Any] = []
-    j = 0
-    for v, n in zip(vals, counts, strict=True):
-        if v is MISSING or v is _CUT or v is None:
-            joined.append(v)
-            continue
-        t = type(v)
-        if t is list and n == len(v) and not spec.branches:
-            joined.append(outs[j : j + n])
+    if simple:  # every value was a list of maps or a single map: slice the outputs back
+        joined: list[Any] = []
+        j = 0
+        for v, n in zip(vals, counts, strict=True):
+            if type(v) is list:
+                joined.append(outs[j : j + n])
+            else:
+                joined.append(outs[j])
             j += n
+        return joined, True
+    return _reassemble(vals, counts, outs, map_container)
+
+
+def _gather_items(items: Any, children: list[dict[Any, Any]]) -> int:
+    n = 0
+    for x in items:
+        if isinstance(x, Mapping):
+            children.append(dict(x))
+            n += 1
+    return n
+
+
+def _gather(
+    vals: list[Any],
+    entities: list[Any],
+    seen: list[Any] | None,
+    track: bool,
+    map_container: bool,
+) -> tuple[list[dict[Any, Any]], list[int], list[Any] | None]:
+    """Copy the child maps out of mixed join values; track ancestry under ``...`` recursion."""
+    children: list[dict[Any, Any]] = []
+    counts: list[int] = []
+    child_seen: list[Any] | None = [] if track else None
+    for i, v in enumerate(vals):
+        if v is MISSING or v is None:
+            counts.append(0)
             continue
-        if t is dict or isinstance(v, Mapping):
+        if track and seen is not None and seen[i] is _CUT:
+            vals[i] = _CUT
+            counts.append(0)
+            continue
+        if isinstance(v, Mapping):
+            if map_container:
+                n = _gather_items(v.values(), children)
+            else:
+                children.append(dict(v))
+                n = 1
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            n = _gather_items(v, children)
+        else:
+            n = 0
+        counts.append(n)
+        if child_seen is not None:
+            ancestors = seen[i] if seen is not None else (entities[i],)
+            for c in children[len(children) - n :]:
+                cycle = any(_contains(anc, c) for anc in ancestors)
+                child_seen.append(_CUT if cycle else (*ancestors, c))
+    return children, counts, child_seen
+
+
+def _reassemble(
+    vals: list[Any], counts: list[int], outs: list[Any], map_container: bool
+) -> tuple[list[Any], bool]:
+    """Put child results back in their parents' containers, keeping the container kinds."""
+    joined: list[Any] = []
+    clean = True
+    j = 0
+    for v in vals:
+        if v is MISSING or v is _CUT:
+            joined.append(v)
+            clean = False
+            continue
+        if v is None:
+            joined.append(None)
+            continue
+        if isinstance(v, Mapping):
             if map_container:
                 value: Any = {}
                 for k2, x in v.items():
@@ -859,27 +908,27 @@ def _run_join(
                 j += 1
                 joined.append(None if out is _DROP else out)
             continue
-        if n == 0 and not isinstance(v, (list, tuple, set, frozenset)):
+        if not isinstance(v, (list, tuple, set, frozenset)):
             joined.append(v)
             continue
         items = []
         for x in v:
-            if type(x) is dict or isinstance(x, Mapping):
+            if isinstance(x, Mapping):
                 if outs[j] is not _DROP:
                     items.append(outs[j])
                 j += 1
             else:
                 items.append(x)
-        if t is list or isinstance(v, list):
+        if isinstance(v, list):
             joined.append(items)
         elif isinstance(v, tuple):
             joined.append(tuple(items))
         else:
             try:
-                joined.append(type(v)(items) if t in (set, frozenset) else set(items))
+                joined.append(type(v)(items) if type(v) in (set, frozenset) else set(items))
             except TypeError:  # maps are not hashable: a set of entities comes back as a list
                 joined.append(items)
-    return joined
+    return joined, clean
 
 
 def _contains(entity: dict[Any, Any], seed: dict[Any, Any]) -> bool:
@@ -927,46 +976,20 @@ def _select(
     level: Level,
     entities: list[Any],
     where: Where,
-    extras: list[list[Any]],
+    extras: list[tuple[list[Any], bool]],
     soft: bool,
 ) -> list[Any]:
     """Return each entity reduced to the shape asked for (raising or noting what is missing)."""
-    props = level.props
-    getter = level.getter
-    outs: list[Any] = []
-    if level.wildcard:
-        outs = [dict(e) for e in entities]
-        slow = [i for i, e in enumerate(entities) if any(a not in e for a in level.required)]
-    elif getter is None:
-        outs = [{} for _ in entities]
-        slow = []
-    elif len(props) == 1:
-        k = props[0]
-        slow = []
-        for i, e in enumerate(entities):
-            try:
-                outs.append({k: e[k]})
-            except KeyError:
-                outs.append({})
-                slow.append(i)
-    else:
-        slow = []
-        for i, e in enumerate(entities):
-            try:
-                outs.append(dict(zip(props, getter(e), strict=True)))
-            except KeyError:
-                outs.append({k: e[k] for k in props if k in e})
-                slow.append(i)
-    if extras:
-        keys: list[Any] = [ph.key for ph in level.placeholders]
-        keys += [ident.key for ident in level.idents]
-        keys += [spec.key for spec in level.joins]
-        for key, values in zip(keys, extras, strict=True):
-            for i, value in enumerate(values):
-                if value is MISSING:
-                    slow.append(i)
-                elif value is not _CUT:
-                    outs[i][key] = value
+    values = [x[0] for x in extras]
+    outs: list[Any] | None = None
+    slow: list[int] = []
+    if not level.wildcard and all(x[1] for x in extras):
+        try:  # the fast path: one generated dict display per entity
+            outs = list(map(level.selector(), entities, *values))
+        except KeyError:
+            outs = None
+    if outs is None:
+        outs, slow = _select_slowly(level, entities, values)
     if run.errors:
         errors = run.errors
         slow.extend(i for i, e in enumerate(entities) if id(e) in errors)
@@ -974,6 +997,30 @@ def _select(
         for i in sorted(set(slow)):
             outs[i] = _check_entity(run, level, entities[i], outs[i], where, i, soft)
     return outs
+
+
+def _select_slowly(
+    level: Level, entities: list[Any], values: list[list[Any]]
+) -> tuple[list[Any], list[int]]:
+    props = level.props
+    slow: list[int] = []
+    if level.wildcard:
+        outs = [dict(e) for e in entities]
+        slow = [i for i, e in enumerate(entities) if any(a not in e for a in level.required)]
+    else:
+        outs = []
+        for i, e in enumerate(entities):
+            out = {k: e[k] for k in props if k in e}
+            if len(out) != len(props):
+                slow.append(i)
+            outs.append(out)
+    for key, column in zip(level.extra_keys, values, strict=True):
+        for i, value in enumerate(column):
+            if value is MISSING:
+                slow.append(i)
+            elif value is not _CUT:
+                outs[i][key] = value
+    return outs, slow
 
 
 def _check_entity(
