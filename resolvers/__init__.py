@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DOMAINS", "all_operations"]
 
-# Domain modules, in registration order. The store-backed domains (memory, graph, telemetry,
-# tools) are added here by their owner as their modules land.
+# Domain modules, in registration order; memory, graph, telemetry and ai (the "tools" domain:
+# ``:ai/tools``, ``:ai/context``) are backed by the store and the tool registry.
 DOMAINS: tuple[str, ...] = (
     "system",
     "introspection",
@@ -26,6 +26,10 @@ DOMAINS: tuple[str, ...] = (
     "files",
     "http",
     "openapi",
+    "memory",
+    "graph",
+    "telemetry",
+    "ai",
 )
 
 

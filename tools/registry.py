@@ -258,7 +258,7 @@ class ToolRegistry:
             self._check(tool, caller)
             args = coerce_arguments(arguments, tool.input_schema, tool=tool.name)
             params = args
-            ctx = self.tool_context(caller)
+            ctx = self.tool_context(caller, tool)
             result = await tool.invoke(args, ctx)
         except OuroborosError as exc:
             self._record(tool.name, caller, ok=False, started=started, error=exc, params=params)
@@ -285,11 +285,18 @@ class ToolRegistry:
 
         return anyio.run(_run)
 
-    def tool_context(self, caller: Caller) -> ToolContext:
-        """Return the context a tool runs with for ``caller``."""
+    def tool_context(self, caller: Caller, tool: Tool | None = None) -> ToolContext:
+        """Return the context a tool runs with for ``caller``.
+
+        ``"audited"`` tells mutations that this registry audits the call (a write tool), so they
+        do not audit it a second time; mutations reached any other way audit themselves.
+        """
         if self.engine is None:
             raise RegistrationError("this tool registry has no engine to run tools with")
         context = {**self.context, "caller": caller}
+        if tool is not None:
+            context["tool"] = tool.name
+            context["audited"] = tool.writes
         return ToolContext(
             engine=self.engine,
             caller=caller,
@@ -347,15 +354,15 @@ class ToolRegistry:
 def _audit_target(params: Any) -> str:
     """A short description of what a write touched (names and keys, never values)."""
     if not isinstance(params, Mapping):
-        return ""
-    for key in ("key", "name", "client", "entityNames", "names"):
+        return "-"
+    for key in ("key", "name", "client", "entityNames", "names", "oldName"):
         if key in params:
             value = params[key]
             return str(value)[:200]
     for key in ("entities", "relations", "observations", "deletions"):
         if key in params and isinstance(params[key], list):
             return f"{key}: {len(params[key])}"
-    return ""
+    return "-"  # the store refuses an empty target
 
 
 def require_mutations_allowed(ctx: ToolContext, what: str) -> None:

@@ -1,0 +1,98 @@
+"""What the store-backed resolvers share: the request's store, its params, and auditing writes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ouroboros.errors import InvalidInputError, StoreError
+
+if TYPE_CHECKING:
+    from ouroboros.resolvers.runtime import Runtime
+
+__all__ = ["audit_write", "caller_id", "count_param", "param", "params_of", "store_of"]
+
+log = logging.getLogger(__name__)
+
+
+def params_of(env: Any) -> dict[str, Any]:
+    """Return the EQL params of the attribute being resolved as a plain-string-keyed dict."""
+    raw = getattr(env, "params", None) or {}
+    return {str(k).lstrip(":"): v for k, v in raw.items()}
+
+
+def param(params: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    """Return the first of ``names`` present in ``params`` (``max-depth`` or ``max_depth``...)."""
+    for name in names:
+        if name in params:
+            return params[name]
+        alt = name.replace("-", "_") if "-" in name else name.replace("_", "-")
+        if alt in params:
+            return params[alt]
+    return default
+
+
+def count_param(value: Any, *, name: str, default: int, low: int, high: int) -> int:
+    """Return an integer param within ``[low, high]`` (``default`` when absent).
+
+    Numeric strings are accepted (params may come from JSON); anything else, or a value out of
+    range, raises ``InvalidInputError`` naming the param.
+    """
+    if value is None:
+        return default
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{name} must be an integer, got {value!r}", details={name: value})
+    if not low <= value <= high:
+        raise InvalidInputError(
+            f"{name} must be from {low} to {high}, got {value}", details={name: value}
+        )
+    return value
+
+
+def store_of(runtime: Runtime, env: Any) -> Any:
+    """Return the store for this request: ``env.context["store"]`` if set, else the runtime's.
+
+    Raises ``StoreError`` when neither is configured.
+    """
+    context = getattr(env, "context", None) or {}
+    store = context.get("store") or runtime.store
+    if store is None:
+        raise StoreError("no store is configured for the memory and knowledge-graph resolvers")
+    return store
+
+
+def caller_id(env: Any) -> str:
+    """Return the id of the caller in the request context (``"local"`` when there is none)."""
+    context = getattr(env, "context", None) or {}
+    caller = context.get("caller")
+    if caller is None:
+        return "local"
+    return str(getattr(caller, "id", caller)) or "local"
+
+
+def _printable(text: str) -> str:
+    shown = "".join(c if c.isprintable() else "?" for c in str(text)[:200]).strip()
+    return shown or "-"
+
+
+def audit_write(runtime: Runtime, env: Any, action: str, target: str, outcome: str = "ok") -> None:
+    """Append an audit record for a write done by a mutation, unless the caller already did.
+
+    The tool registry audits the write tools it runs and marks that in the request context
+    (``"audited": True``); a mutation reached any other way (``query_eql`` with mutations
+    allowed, ``POST /eql``, GraphQL) is audited here. Auditing never fails the write.
+    """
+    context = getattr(env, "context", None) or {}
+    if context.get("audited"):
+        return
+    try:
+        store_of(runtime, env).audit(
+            caller_id(env), f"mutation:{action}", _printable(target), outcome, None
+        )
+    except Exception:
+        log.warning("could not audit %s", action, exc_info=True)
