@@ -252,3 +252,100 @@ def query_command(
         return value
 
     click.echo(json.dumps(plain(result), indent=2, default=str))
+
+
+# --- tools -----------------------------------------------------------------------------------
+
+
+@main.group("tools")
+def tools_group() -> None:
+    """List and call the AI tools (the 13 core tools and the knowledge-graph pack)."""
+
+
+def _tools_settings(
+    db_path: str | None, tools: str | None, deny: str | None, roots: str | None
+) -> Any:
+    from ouroboros.config import Settings
+
+    return Settings.from_env(
+        db_path=db_path,
+        tools=_split_option(tools),
+        tools_deny=_split_option(deny),
+        roots=_split_option(roots),
+    )
+
+
+_tools_options = [
+    click.option(
+        "--db",
+        "db_path",
+        metavar="PATH",
+        help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
+    ),
+    click.option("--tools", "tools", metavar="SETS_OR_NAMES", help="Tool sets or names to enable."),
+    click.option("--deny", "deny", metavar="SETS_OR_NAMES", help="Tool sets or names to disable."),
+    click.option("--roots", "roots", metavar="DIRS", help="Directories the file tools may read."),
+]
+
+
+def _with_tools_options(fn: F) -> F:
+    for option in reversed(_tools_options):
+        fn = option(fn)
+    return fn
+
+
+@tools_group.command("list")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print names, descriptions and schemas as JSON."
+)
+@_with_tools_options
+@clean_errors
+def tools_list_command(
+    as_json: bool, db_path: str | None, tools: str | None, deny: str | None, roots: str | None
+) -> None:
+    """Print the enabled tools (name and description; --json for the schemas too)."""
+    import json
+
+    from ouroboros.service import open_service
+
+    with open_service(_tools_settings(db_path, tools, deny, roots)) as service:
+        described = service.tools.list()
+    if as_json:
+        click.echo(json.dumps(described, indent=2, ensure_ascii=False))
+        return
+    width = max((len(d["name"]) for d in described), default=0)
+    for d in described:
+        marker = " (writes)" if d.get("writes") else ""
+        click.echo(f"{d['name']:<{width}}  {d['description']}{marker}")
+
+
+@tools_group.command("call")
+@click.argument("name")
+@click.argument("arguments", required=False, default=None, metavar="[JSON_ARGS]")
+@click.option("--allow-mutations", is_flag=True, default=None, help="Let query_eql run mutations.")
+@_with_tools_options
+@clean_errors
+def tools_call_command(
+    name: str,
+    arguments: str | None,
+    allow_mutations: bool | None,
+    db_path: str | None,
+    tools: str | None,
+    deny: str | None,
+    roots: str | None,
+) -> None:
+    """Call tool NAME with JSON_ARGS (a JSON object, '-' for stdin, '@file'); print the result
+    envelope as JSON. Exit status 1 when the call fails or the tool is not found."""
+    import json
+
+    from ouroboros.service import open_service
+
+    settings = _tools_settings(db_path, tools, deny, roots)
+    if allow_mutations:
+        settings = settings.with_(allow_mutations=True)
+    text = read_query_arg(arguments) if arguments is not None else None
+    with open_service(settings) as service:
+        envelope = service.tools.call_sync(name, text)
+    click.echo(json.dumps(envelope, indent=2, ensure_ascii=False, default=str))
+    if envelope.get("status") != "success":
+        sys.exit(1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from importlib import import_module
 from typing import Any
 
 from ouroboros.eql.ast import Call, Join, Root
@@ -646,10 +647,10 @@ def parse_query(query: Any) -> Root:
     A JSON array uses strings for attributes (``["system/healthy?", {"git/commits":
     ["git/hash"]}]``). Raises ``EQLSyntaxError`` / ``EQLError`` / ``InvalidInputError``.
     """
-    from ouroboros.eql import parse, query_to_ast
+    from ouroboros.eql import parse
 
     if isinstance(query, list):
-        return query_to_ast(query)
+        return _query_data(query)
     if not isinstance(query, str) or not query.strip():
         raise InvalidInputError("query must be EQL text such as [:system/healthy?] or an array")
     try:
@@ -661,7 +662,19 @@ def parse_query(query: Any) -> Root:
             raise  # not JSON either: the EQL syntax error says where the text is wrong
         if not isinstance(data, list):
             raise
-        return query_to_ast(data)
+        return _query_data(data)
+
+
+def _query_data(data: list[Any]) -> Root:
+    """Return the AST of JSON query data (``ouroboros.eql.wire.query_from_json`` when present:
+    it also reads params and mutations written as JSON objects)."""
+    from ouroboros.eql import query_to_ast
+
+    try:
+        from_json = getattr(import_module("ouroboros.eql.wire"), "query_from_json", None)
+    except ImportError:
+        from_json = None
+    return from_json(data) if from_json is not None else query_to_ast(data)
 
 
 def _calls(nodes: Any) -> list[str]:

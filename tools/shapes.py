@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 from ouroboros.eql.ast import EList, Ident, Keyword, Symbol
@@ -41,8 +42,22 @@ def wire(value: Any) -> Any:
     """Return ``value`` as JSON data, the wire form of DESIGN §2.
 
     Keyword keys become ``"ns/name"``, an ident key its EDN text ``"[:user/id 1]"``, sets become
-    sorted arrays, times ISO strings, Decimals floats, UUIDs strings, bytes UTF-8 text.
+    arrays, times ISO strings. Uses ``ouroboros.eql.wire.result_to_json`` (the one wire form of
+    HTTP and MCP) when it is there, else the same rules here.
     """
+    to_json = _result_to_json()
+    return to_json(value) if to_json is not None else _wire(value)
+
+
+def _result_to_json() -> Any:
+    try:
+        module = import_module("ouroboros.eql.wire")
+    except ImportError:
+        return None
+    return getattr(module, "result_to_json", None)
+
+
+def _wire(value: Any) -> Any:
     if isinstance(value, str):
         return str.__str__(value)
     if value is None or isinstance(value, (bool, int)):
@@ -50,11 +65,11 @@ def wire(value: Any) -> Any:
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else None
     if isinstance(value, Mapping):
-        return {wire_key(k): wire(v) for k, v in value.items()}
+        return {wire_key(k): _wire(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [wire(v) for v in value]
+        return [_wire(v) for v in value]
     if isinstance(value, (set, frozenset)):
-        items = [wire(v) for v in value]
+        items = [_wire(v) for v in value]
         try:
             return sorted(items)
         except TypeError:
