@@ -227,8 +227,12 @@ class Store:
         direction: str = "both",
         relation_type: str | None = None,
         limit: int = 1000,
+        engine: str = "memory",
     ) -> dict[str, Any]:
-        """Return ``{"root", "nodes": [{name, entityType, depth}], "relations", "truncated"}``."""
+        """Return ``{"root", "nodes": [{name, entityType, depth}], "relations", "truncated"}``.
+
+        ``engine="sql"`` runs the same walk as a recursive CTE in DuckDB (same result).
+        """
         return self._call(
             "neighbours",
             name,
@@ -236,6 +240,7 @@ class Store:
             direction=direction,
             relation_type=relation_type,
             limit=limit,
+            engine=engine,
         )
 
     def shortest_path(
@@ -258,10 +263,17 @@ class Store:
         direction: str = "both",
         relation_type: str | None = None,
         limit: int = 1000,
+        engine: str = "memory",
     ) -> dict[str, Any]:
         """Return ``{"entities", "relations", "truncated"}`` within ``depth`` of ``names``."""
         return self._call(
-            "subgraph", names, depth, direction=direction, relation_type=relation_type, limit=limit
+            "subgraph",
+            names,
+            depth,
+            direction=direction,
+            relation_type=relation_type,
+            limit=limit,
+            engine=engine,
         )
 
     def centrality(

@@ -143,3 +143,34 @@ def test_algorithms_refuse_graphs_beyond_the_limit(
     with pytest.raises(PayloadTooLargeError, match="limit is 3"):
         chain.centrality()
     assert chain.centrality(["z"], depth=1)[0]["name"] == "z"
+
+
+def test_memory_and_sql_walks_agree(store: Store) -> None:
+    import random
+
+    rng = random.Random(3)
+    n = 60
+    store.create_entities([{"name": f"n{i}", "entityType": "t"} for i in range(n)])
+    store.create_relations(
+        [
+            {
+                "from": f"n{rng.randrange(n)}",
+                "to": f"n{rng.randrange(n)}",
+                "relationType": rng.choice("rs"),
+            }
+            for _ in range(90)
+        ]
+    )
+    for i in range(0, n, 7):
+        for direction in ("out", "in", "both"):
+            for rtype in (None, "r"):
+                for depth in (1, 2, 4):
+                    args = {"depth": depth, "direction": direction, "relation_type": rtype}
+                    mem = store.neighbours(f"n{i}", **args)
+                    sql = store.neighbours(f"n{i}", engine="sql", **args)
+                    assert mem == sql, (i, args)
+        assert store.subgraph([f"n{i}", "n1"], depth=2) == store.subgraph(
+            [f"n{i}", "n1"], depth=2, engine="sql"
+        )
+    with pytest.raises(InvalidInputError):
+        store.neighbours("n1", engine="gremlin")
