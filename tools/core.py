@@ -478,9 +478,11 @@ API_ATTRS = ["api/status", "api/success?", "api/headers", "api/body", "api/error
 
 def _http_get() -> Tool:
     def shape(result: Mapping[Any, Any], args: dict[str, Any], ctx: ToolContext) -> Any:
+        from ouroboros.resolvers.http import redact_url
+
         data = _one(result, ("api/url", args["url"]))
         return {
-            "url": args["url"],
+            "url": redact_url(args["url"]),  # no user-info or token query values echoed back
             "status": data.get("api/status"),
             "success": bool(data.get("api/success?")),
             "headers": wire(data.get("api/headers") or {}),
