@@ -2,8 +2,9 @@
 
 - ``memory://knowledge-graph``: the whole graph, ``{entities, relations}`` as the official memory
   server's ``read_graph`` returns it (same URI, so clients written for it keep working);
-- ``ouroboros://graph{?offset,limit}``: one page of entities (``limit`` at most 1000) with the
-  relations that touch them, plus ``offset``, ``limit``, ``total`` and ``next_offset``;
+- ``ouroboros://graph{?offset,limit}``: one page of entities (``limit`` at most 1000) with their
+  relations, plus ``offset``, ``limit``, ``total`` and ``next_offset`` (paged by the
+  ``read_graph`` tool itself when it takes ``offset`` / ``limit``);
 - ``ouroboros://entity/{name}``: one entity with the relations that touch it.
 
 The graph comes from a ``read_graph`` callable when one is given (sync or async, returning the
@@ -108,7 +109,7 @@ class GraphResources:
             elif (page := self._page.match(uri)) is not None:
                 offset = _int_param(page, "offset", 0, 0, None)
                 limit = _int_param(page, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
-                body = _page(await self._graph(caller), offset, limit)
+                body = await self._graph_page(offset, limit, caller)
             elif (found := self._entity.match(uri)) is not None:
                 name = found.get("name")
                 if not isinstance(name, str) or not name:
@@ -135,6 +136,26 @@ class GraphResources:
                 value = await value
             return _graph_shape(value)
         return _graph_shape(await self._tool("read_graph", {}, caller))
+
+    async def _graph_page(self, offset: int, limit: int, caller: Caller) -> dict[str, Any]:
+        if self.read_graph is None and self._tool_pages():
+            got = await self._tool("read_graph", {"offset": offset, "limit": limit}, caller)
+            body = _graph_shape(got)
+            data = got if isinstance(got, Mapping) else {}
+            total = data.get("total")
+            return {
+                **body,
+                "offset": offset,
+                "limit": limit,
+                "total": total if isinstance(total, int) else None,
+                "next_offset": data.get("next_offset"),
+            }
+        return _page(await self._graph(caller), offset, limit)
+
+    def _tool_pages(self) -> bool:
+        """Whether the registry's read_graph tool takes ``offset`` and ``limit`` itself."""
+        props = self.registry.get("read_graph").input_schema.get("properties") or {}
+        return "offset" in props and "limit" in props
 
     async def _entity_view(self, name: str, caller: Caller) -> dict[str, Any]:
         if self.read_graph is None and self.registry.exists("open_nodes"):

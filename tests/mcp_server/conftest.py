@@ -115,6 +115,32 @@ def mcp_host_app() -> Callable[..., Starlette]:
     return host_app
 
 
+def service_app(db_path: Path, **settings: Any) -> Starlette:
+    """A host app over the real service: the lifespan opens the service, then MCP."""
+    from ouroboros.config import Settings
+    from ouroboros.service import open_service
+
+    holder: dict[str, Any] = {}
+    mcp = MCPHttpApp(lambda: build_mcp_server(holder["service"].tools))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        config = Settings.from_env(db_path=str(db_path), rate_limit_per_minute=0, **settings)
+        with open_service(config) as service:
+            holder["service"] = service
+            async with mcp.lifespan():
+                yield
+
+    return Starlette(
+        routes=[Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])], lifespan=lifespan
+    )
+
+
+@pytest.fixture
+def service_host_app() -> Callable[..., Starlette]:
+    return service_app
+
+
 def payload(result: Any) -> Any:
     """The JSON a tool result carries in its text content (what the model reads)."""
     assert result.content and result.content[0].type == "text"

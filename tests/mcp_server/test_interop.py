@@ -158,3 +158,126 @@ def test_inspector_cli_over_stdio(toy_server_path) -> None:
     read = run_inspector(server, "--method", "resources/read", "--uri", "memory://knowledge-graph")
     assert read["contents"][0]["mimeType"] == "application/json"
     assert len(json.loads(read["contents"][0]["text"])["entities"]) == 3
+
+
+# --- the real service: `ouroboros mcp` and the service behind /mcp --------------------------
+
+OUROBOROS = Path(sys.executable).with_name("ouroboros")
+GRAPH_CALLS = [
+    {
+        "name": "create_entities",
+        "arguments": {
+            "entities": [
+                {"name": "Alice", "entityType": "person", "observations": ["likes green tea"]},
+                {"name": "Ouroboros", "entityType": "project", "observations": ["a snake"]},
+            ]
+        },
+    },
+    {
+        "name": "create_relations",
+        "arguments": {
+            "relations": [{"from": "Alice", "to": "Ouroboros", "relationType": "works_on"}]
+        },
+    },
+    {
+        "name": "add_observations",
+        "arguments": {"observations": [{"entityName": "Alice", "contents": ["writes Python"]}]},
+    },
+    {"name": "search_nodes", "arguments": {"query": "tea"}},
+    {"name": "open_nodes", "arguments": {"names": ["Alice"]}},
+    {"name": "read_graph", "arguments": {}},
+    {
+        "name": "add_observations",
+        "arguments": {"observations": [{"entityName": "Nobody", "contents": ["x"]}]},
+    },
+    {"name": "create_entities", "arguments": {"entities": "not a list"}},
+    {"name": "no_such_tool", "arguments": {}},
+]
+
+
+def check_graph_report(report: dict[str, Any]) -> None:
+    names = {t["name"] for t in report["tools"]}
+    assert {"create_entities", "search_nodes", "open_nodes", "read_graph"} <= names
+    for t in report["tools"]:
+        assert t["inputSchema"]["type"] == "object"
+    calls = report["calls"]
+    assert all("thrown" not in c for c in calls), calls  # the TS client validated every result
+    created, related, added, found, opened, graph, missing, bad, unknown = calls
+    for ok in (created, related, added, found, opened, graph):
+        assert ok["isError"] is False, ok
+    assert {e["name"] for e in created["structuredContent"]["entities"]} == {"Alice", "Ouroboros"}
+    assert found["structuredContent"]["entities"][0]["name"] == "Alice"
+    assert set(opened["structuredContent"]["entities"][0]["observations"]) == {
+        "likes green tea",
+        "writes Python",
+    }
+    assert graph["structuredContent"]["relations"] == [
+        {"from": "Alice", "to": "Ouroboros", "relationType": "works_on"}
+    ]
+    for error in (missing, bad, unknown):
+        assert error["isError"] is True
+        assert set(json.loads(error["text"])) == {"error"}
+    assert json.loads(unknown["text"])["error"]["type"] == "ToolNotFoundError"
+    whole = report["reads"][0]
+    assert {e["name"] for e in json.loads(whole["text"])["entities"]} == {"Alice", "Ouroboros"}
+
+
+def test_typescript_sdk_with_ouroboros_mcp(tmp_path) -> None:
+    plan = {
+        "stdio": {
+            "command": str(OUROBOROS),
+            "args": ["mcp", "--db", str(tmp_path / "kb.duckdb"), "--tools", "graph"],
+            "env": {"OUROBOROS_RATE_LIMIT": "0"},
+        },
+        "calls": GRAPH_CALLS,
+        "resources": [
+            "memory://knowledge-graph",
+            "ouroboros://graph?limit=1",
+            "ouroboros://entity/Alice",
+        ],
+    }
+    report = run_ts_client(plan)
+    check_graph_report(report)
+    page = json.loads(report["reads"][1]["text"])
+    assert len(page["entities"]) == 1 and page["total"] == 2
+
+
+def test_typescript_sdk_with_the_service_over_http(
+    tmp_path, serve_uvicorn, service_host_app
+) -> None:
+    with serve_uvicorn(service_host_app(tmp_path / "kb.duckdb")) as http:
+        report = run_ts_client(
+            {
+                "http": f"{http.url}/mcp",
+                "calls": GRAPH_CALLS,
+                "resources": ["memory://knowledge-graph"],
+            }
+        )
+    check_graph_report(report)
+
+
+def test_inspector_cli_with_ouroboros_mcp(tmp_path) -> None:
+    server = [str(OUROBOROS), "mcp", "--db", str(tmp_path / "kb.duckdb"), "--tools", "memory"]
+    listed = run_inspector(server, "--method", "tools/list")
+    assert len(listed["tools"]) == 9
+    entities = json.dumps(
+        [{"name": "Alice", "entityType": "person", "observations": ["likes tea"]}]
+    )
+    created = run_inspector(
+        server,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "create_entities",
+        "--tool-arg",
+        f"entities={entities}",
+    )
+    assert created["isError"] is False
+    assert created["structuredContent"]["entities"][0]["name"] == "Alice"
+    found = run_inspector(
+        server, "--method", "tools/call", "--tool-name", "search_nodes", "--tool-arg", "query=tea"
+    )
+    assert found["structuredContent"]["entities"][0]["name"] == "Alice"
+    missing = run_inspector(server, "--method", "tools/call", "--tool-name", "open_nodes")
+    assert missing["isError"] is True
+    assert json.loads(missing["content"][0]["text"])["error"]["type"] == "InvalidInputError"
