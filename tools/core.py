@@ -477,6 +477,21 @@ API_ATTRS = ["api/status", "api/success?", "api/headers", "api/body", "api/error
 
 
 def _http_get() -> Tool:
+    def http_query(args: dict[str, Any], ctx: ToolContext) -> Any:
+        from urllib.parse import urlsplit
+
+        from ouroboros.resolvers.http import redact_url
+
+        try:
+            has_userinfo = "@" in urlsplit(args["url"]).netloc
+        except ValueError:
+            has_userinfo = False
+        if has_userinfo:  # refuse here, before the URL travels into error messages
+            raise InvalidInputError(
+                f"credentials in the URL are refused: {redact_url(args['url'])}"
+            )
+        return [ident_join("api/url", args["url"], list(API_ATTRS))]
+
     def shape(result: Mapping[Any, Any], args: dict[str, Any], ctx: ToolContext) -> Any:
         from ouroboros.resolvers.http import redact_url
 
@@ -515,7 +530,7 @@ def _http_get() -> Tool:
             },
             ["url", "status", "success"],
         ),
-        query=lambda args, ctx: [ident_join("api/url", args["url"], list(API_ATTRS))],
+        query=http_query,
         shape=shape,
         open_world=True,
     )
@@ -657,14 +672,15 @@ def parse_query(query: Any) -> Root:
         raise InvalidInputError("query must be EQL text such as [:system/healthy?] or an array")
     try:
         return parse(query)
-    except EQLError:
-        try:
-            data = json.loads(query)
-        except ValueError:
-            raise  # not JSON either: the EQL syntax error says where the text is wrong
-        if not isinstance(data, list):
-            raise
-        return _query_data(data)
+    except EQLError as exc:
+        syntax_error = exc
+    try:
+        data = json.loads(query)
+    except ValueError:
+        data = None
+    if not isinstance(data, list):  # not a JSON array either: the EQL error says what is wrong
+        raise syntax_error
+    return _query_data(data)
 
 
 def _query_data(data: list[Any]) -> Root:
