@@ -38,9 +38,11 @@ from ouroboros.connect.runner import Run, run_request
 from ouroboros.connect.shapes import keyword
 from ouroboros.connect.trace import Trace
 from ouroboros.eql.ast import Root
-from ouroboros.errors import EQLError
+from ouroboros.errors import EQLError, QueryLimitError
 
 __all__ = ["Engine", "default_operations"]
+
+_TOO_DEEP = "the query or the resolver chains it needs are too deep to run (Python recursion limit)"
 
 
 def default_operations() -> list[Operation]:
@@ -210,7 +212,12 @@ class Engine:
             if plan is not None:
                 return plan
         planner = self.chains.plan or plan_attrs
-        plan = planner(self.index, level.requests, available)
+        try:
+            plan = planner(self.index, level.requests, available)
+        except RecursionError:
+            raise QueryLimitError(
+                "the resolver chains needed are too deep to plan (hundreds of resolvers in a row)"
+            ) from None
         if cache is not None:
             cache.put(key, plan)
         return plan
@@ -278,6 +285,8 @@ class Engine:
             if self.chains.run_sync is not None:
                 return self.chains.run_sync(env, level, start)
             return drive_sync(run, run_request(run, level, start))
+        except RecursionError:
+            raise QueryLimitError(_TOO_DEEP) from None
         finally:
             if trace is not None:
                 trace.duration = perf_counter() - t0
@@ -302,6 +311,8 @@ class Engine:
             if self.chains.run_async is not None:
                 return await self.chains.run_async(env, level, start)
             return await drive_async(run, run_request(run, level, start))
+        except RecursionError:
+            raise QueryLimitError(_TOO_DEEP) from None
         finally:
             if trace is not None:
                 trace.duration = perf_counter() - t0

@@ -93,10 +93,11 @@ class Level:
         )
 
     def selector(self) -> Any:
-        """Return ``select(entity, *extra_values) -> dict`` for this level (generated once).
+        """Return ``select(entities, *extra_columns) -> [dict]`` for this level (generated once).
 
-        A dict display with the keys bound as locals is the cheapest way CPython builds a
-        result map; a missing attribute raises ``KeyError`` and the runner takes its slow path.
+        One list comprehension over a dict display with the keys bound as locals is the cheapest
+        way CPython builds result maps; a missing attribute raises ``KeyError`` and the runner
+        takes its slow path.
         """
         if self._selector is None:
             extra = self.extra_keys
@@ -106,7 +107,10 @@ class Level:
             binds = "".join(f", {n}={n}" for n in names)
             items = [f"k{i}: e[k{i}]" for i in range(len(self.props))]
             items += [f"x{i}: v{i}" for i in range(len(extra))]
-            src = f"def select(e{args}{binds}):\n    return {{{', '.join(items)}}}\n"
+            row = "{" + ", ".join(items) + "}"
+            loop = f"zip(entities{args})" if extra else "entities"
+            target = f"(e{args})" if extra else "e"
+            src = f"def select(entities{args}{binds}):\n    return [{row} for {target} in {loop}]\n"
             namespace: dict[str, Any] = dict(names)
             exec(src, namespace)  # generated from attribute positions only, never from input
             self._selector = namespace["select"]

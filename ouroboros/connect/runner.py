@@ -16,7 +16,10 @@ Order per entity level: mutations (root only), resolvers of the plan, placeholde
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator, Mapping
+from itertools import accumulate, repeat
+from operator import eq
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.connect.env import Env
@@ -350,9 +353,9 @@ def _group(run: Run, level: Level, entities: list[dict[Any, Any]]) -> list[tuple
     keys0 = frozenset(first)
     if len(entities) == 1:
         return [(_plan_for(run, level, keys0), entities)]
-    same = [e for e in entities if e.keys() == keys0]
-    if len(same) == len(entities):
+    if all(map(eq, map(dict.keys, entities), repeat(keys0))):
         return [(_plan_for(run, level, keys0), entities)]
+    same = [e for e in entities if e.keys() == keys0]
     others: dict[frozenset[Any], list[Any]] = {}
     for e in entities:
         if e.keys() != keys0:
@@ -647,14 +650,15 @@ def _call(
     else:
         store = {}
     try:
-        misses = {key: i for i, key in enumerate(keys) if key not in store}
+        missing = [key for key in keys if key not in store]
     except TypeError:  # an unhashable input value: fall back to frozen keys
         keys = [freeze(key) for key in keys]
-        misses = {key: i for i, key in enumerate(keys) if key not in store}
-    if misses:
-        miss_keys = list(misses)
+        missing = [key for key in keys if key not in store]
+    if missing:
+        miss_keys = list(dict.fromkeys(missing))  # deduplicated, first-seen order
         if inputs is not None:
-            miss_inputs = [inputs[i] for i in misses.values()]
+            first = {key: i for i, key in reversed(list(enumerate(keys)))}
+            miss_inputs = [inputs[first[key]] for key in miss_keys]
         elif required:
             k = required[0]
             miss_inputs = [{k: key} for key in miss_keys]
@@ -669,11 +673,10 @@ def _call(
             pos = 0
             for chunk, outcome in zip(chunks, outcomes, strict=True):
                 results = _check_batch(r, chunk, outcome)
-                for result in results:
-                    if validate and type(result) is not Failure:
-                        result = _validate(run, r, result)
-                    store[miss_keys[pos]] = result
-                    pos += 1
+                if validate:
+                    results = [o if type(o) is Failure else _validate(run, r, o) for o in results]
+                store.update(zip(miss_keys[pos : pos + len(chunk)], results, strict=True))
+                pos += len(chunk)
         else:
             outcomes = yield Invoke(r, env, miss_inputs, where.lpath)
             for key, outcome in zip(miss_keys, outcomes, strict=True):
@@ -681,17 +684,24 @@ def _call(
                 if validate and type(result) is not Failure:
                     result = _validate(run, r, result)
                 store[key] = result
-    update = dict.update
-    for e, out in zip(ready, map(store.__getitem__, keys), strict=True):
+    outs = list(map(store.__getitem__, keys))
+    if set(map(type, outs)) == {dict} and all(map(_disjoint, map(dict.keys, ready), outs)):
+        deque(map(dict.update, ready, outs), maxlen=0)  # merge every entity in one C loop
+        return
+    for e, out in zip(ready, outs, strict=True):
         if type(out) is dict:
             if e.keys().isdisjoint(out):
-                update(e, out)
-            else:
+                e.update(out)
+            else:  # never overwrite data already present
                 for k2, v in out.items():
                     if k2 not in e:
                         e[k2] = v
         elif type(out) is Failure:
             _note_failure(run, e, attr, r, out.exc)
+
+
+_disjoint: Any = type({}.keys()).isdisjoint
+_copy = dict.copy
 
 
 def _check_one(r: Resolver, outcome: Any) -> Any:
@@ -731,6 +741,8 @@ def _check_batch(r: Resolver, chunk: list[Any], outcome: Any) -> list[Any]:
             )
         )
         return [fail] * len(chunk)
+    if set(map(type, outcome)) == {dict}:
+        return outcome  # type: ignore[return-value]
     return [o if type(o) is dict else _check_one(r, o) for o in outcome]
 
 
@@ -797,16 +809,17 @@ def _run_join(
     simple = False
     if not track and not map_container:
         kinds = set(map(type, vals))
-        if kinds == {list}:  # the common case: every value a list (of maps, we check)
-            flat = [x for v in vals for x in v]
-            if not flat or set(map(type, flat)) == {dict}:
+        try:  # dict.copy refuses anything that is not a dict, so one pass checks and copies
+            if kinds == {list}:  # the common case: every value a list of maps
+                children = list(map(_copy, [x for v in vals for x in v]))
                 counts = list(map(len, vals))
-                children = list(map(dict, flat))
                 simple = True
-        elif kinds == {dict}:
-            counts = [1] * len(vals)
-            children = list(map(dict, vals))
-            simple = True
+            elif kinds == {dict}:
+                children = list(map(_copy, vals))
+                counts = [1] * len(vals)
+                simple = True
+        except TypeError:
+            children = None
     if children is None:
         children, counts, child_seen = _gather(vals, entities, seen, track, map_container)
     child_where = Where(where, key, vals, counts)
@@ -817,16 +830,11 @@ def _run_join(
         outs = children
     else:
         outs = yield from run_level(run, child_level, children, child_where, child_seen, soft)
-    if simple:  # every value was a list of maps or a single map: slice the outputs back
-        joined: list[Any] = []
-        j = 0
-        for v, n in zip(vals, counts, strict=True):
-            if type(v) is list:
-                joined.append(outs[j : j + n])
-            else:
-                joined.append(outs[j])
-            j += n
-        return joined, True
+    if simple:  # every value was a list of maps, or every value a map: put the outputs back
+        if type(vals[0]) is dict:
+            return outs, True
+        ends = list(accumulate(counts))
+        return list(map(outs.__getitem__, map(slice, [0, *ends[:-1]], ends))), True
     return _reassemble(vals, counts, outs, map_container)
 
 
@@ -985,7 +993,7 @@ def _select(
     slow: list[int] = []
     if not level.wildcard and all(x[1] for x in extras):
         try:  # the fast path: one generated dict display per entity
-            outs = list(map(level.selector(), entities, *values))
+            outs = level.selector()(entities, *values)
         except KeyError:
             outs = None
     if outs is None:
