@@ -139,7 +139,7 @@ class Engine:
             r.name for rs in self.index.providers.values() if len(rs) > 1 for r in rs
         )
         self.chains = self._build_chains()
-        self._plan_token = (self.index.token, tuple(p.id for p in self.plugins if p.wrap_plan))
+        self.plan_token = (self.index.token, tuple(p.id for p in self.plugins if p.wrap_plan))
         self._queries: OrderedDict[str, tuple[Root, Level]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -206,7 +206,7 @@ class Engine:
     def plan_level(self, level: Level, available: frozenset[Any]) -> Plan:
         """Return the plan of one compiled level given the available attributes (cached)."""
         cache = self.plan_cache
-        key = (self._plan_token, level.plan_key, available)
+        key = (self.plan_token, level.plan_key, available)
         if cache is not None:
             plan = cache.get(key)
             if plan is not None:

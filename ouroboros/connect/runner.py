@@ -12,6 +12,26 @@ modes share one implementation and only the async driver pays for concurrency.
 
 Order per entity level: mutations (root only), resolvers of the plan, placeholders, idents, joins
 (over data already present or resolved), then the result is selected in the shape asked for.
+
+Semantics where EQL and Pathom leave room (the written spec of this engine):
+
+- Data already in an entity is never overwritten; a resolver returning ``None`` returned ``{}``.
+- A join value that is a map is one entity; a list / tuple / set is many (non-map items are kept
+  as they are); the container kind is kept, except that a set of maps comes back as a list (maps
+  are not hashable). With the param ``ouroboros/map-container? true`` a map's *values* are the
+  entities.
+- Unions: the first branch whose union key is present in the item wins; an item matching no
+  branch becomes ``None`` (a single value) or is dropped (in a sequence).
+- ``{:a 3}`` follows ``:a`` three times and leaves ``:a`` out at the third level; ``{:a ...}``
+  follows it until the data ends, stops where an item repeats data of one of its ancestors (a
+  cycle), and raises ``QueryLimitError`` past ``Engine(max_recursion=64)`` levels.
+- A placeholder ``{:>/x [...]}`` is a view of the same entity; its params become entity data for
+  that view (Pathom's ``placeholder-data-params``).
+- Mutations run first, in query order, with their params as given; a mutation join reads the
+  returned map (or list of maps) through the resolvers.
+- Strict mode raises on the first required attribute that is missing after everything ran (or
+  before anything ran, for attributes no plan can reach); optional attributes only raise when a
+  resolver threw. Lenient mode puts ``ouroboros/errors`` on the entity where it happened.
 """
 
 from __future__ import annotations
@@ -336,10 +356,11 @@ def _mutation_failed(
 
 
 def _plan_for(run: Run, level: Level, keys: frozenset[Any]) -> Plan:
-    plan = level.plans.get(keys)
+    memo = (run.engine.plan_token, keys)  # levels of nested inputs are shared between engines
+    plan = level.plans.get(memo)
     if plan is None:
         plan = run.engine.plan_level(level, keys)
-        level.plans[keys] = plan
+        level.plans[memo] = plan
         if run.trace is not None:
             run.trace.plans_made += 1
     elif run.trace is not None:
@@ -397,7 +418,7 @@ def run_level(
                 _note_unreachable(run, plan, group, entities, where, soft)
             if plan.roots:
                 if run.is_async and len(plan.roots) > 1:
-                    yield Parallel([_run_attr(run, plan, n, group, where) for n in plan.roots])
+                    yield from _run_concurrently(run, plan, plan.roots, group, where)
                 else:
                     for node in plan.roots:
                         yield from _run_attr(run, plan, node, group, where)
@@ -465,6 +486,48 @@ def _run_ident(
 # --- resolving attributes ------------------------------------------------------------------
 
 
+def _closure(node: AttrNode, into: set[str]) -> set[str]:
+    for step in node.options:
+        if step.resolver.name not in into:
+            into.add(step.resolver.name)
+            for dep in (*step.requires, *step.optionals):
+                _closure(dep, into)
+    return into
+
+
+def _run_concurrently(
+    run: Run, plan: Plan, nodes: tuple[AttrNode, ...], entities: list[Any], where: Where
+) -> Effects:
+    """Run attribute nodes concurrently, except nodes that share a resolver: those run one after
+    another, so a shared dependency is called once and the second node finds its data."""
+    groups: list[tuple[set[str], list[AttrNode]]] = []
+    for node in nodes:
+        names = _closure(node, set())
+        joined = [g for g in groups if not g[0].isdisjoint(names)]
+        if not joined:
+            groups.append((names, [node]))
+            continue
+        first = joined[0]
+        first[0].update(names)
+        first[1].append(node)
+        for other in joined[1:]:
+            first[0].update(other[0])
+            first[1].extend(other[1])
+            groups.remove(other)
+    if len(groups) == 1:
+        for node in groups[0][1]:
+            yield from _run_attr(run, plan, node, entities, where)
+        return
+    yield Parallel([_run_serially(run, plan, members, entities, where) for _, members in groups])
+
+
+def _run_serially(
+    run: Run, plan: Plan, nodes: list[AttrNode], entities: list[Any], where: Where
+) -> Effects:
+    for node in nodes:
+        yield from _run_attr(run, plan, node, entities, where)
+
+
 def _run_attr(run: Run, plan: Plan, node: AttrNode, entities: list[Any], where: Where) -> Effects:
     attr = node.attr
     pending = [e for e in entities if attr not in e]
@@ -502,7 +565,7 @@ def _run_step(
     deps = (*step.requires, *step.optionals)
     if deps:
         if run.is_async and len(deps) > 1:
-            yield Parallel([_run_attr(run, plan, d, entities, where) for d in deps])
+            yield from _run_concurrently(run, plan, deps, entities, where)
         else:
             for dep in deps:
                 yield from _run_attr(run, plan, dep, entities, where)

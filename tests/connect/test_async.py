@@ -191,3 +191,27 @@ def test_sync_process_inside_a_running_loop_uses_a_thread():
         return engine.process("[:a]")
 
     assert run(main) == {"a": 1}
+
+
+def test_shared_dependency_is_called_once_under_concurrency():
+    log = []
+
+    @resolver(output=["a"])
+    async def a(_):
+        log.append("a")
+        await anyio.sleep(0)
+        return {"a": 1}
+
+    @resolver(input=["a"], output=["b"])
+    async def b(inp):
+        return {"b": inp["a"] + 1}
+
+    @resolver(input=["a"], output=["c"])
+    async def c(inp):
+        return {"c": inp["a"] + 2}
+
+    async def main():
+        return await Engine([a, b, c]).process_async("[:b :c]")
+
+    assert run(main) == {"b": 2, "c": 3}
+    assert log == ["a"]

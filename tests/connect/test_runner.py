@@ -944,3 +944,20 @@ def test_mutation_exception():
 
     with pytest.raises(ResolverError, match="Mutation x/fail raised RuntimeError: nope"):
         Engine([fail]).process(q((sym("x/fail"), {})))
+
+
+def test_nested_input_levels_are_not_confused_between_engines():
+    @resolver(input=[{"items": ["price"]}], output=["total"], name="total")
+    def total(inp):
+        return {"total": sum(i["price"] for i in inp["items"])}
+
+    @resolver(input=["id"], output=["price"], name="price")
+    def price(inp):
+        return {"price": inp["id"] * 100}
+
+    plain = Engine([total])
+    priced = Engine([total, price])
+    assert plain.process(q("total"), {"items": [{"price": 1}]}) == {"total": 1}
+    assert priced.process(q("total"), {"items": [{"id": 2}]}) == {"total": 200}
+    with pytest.raises(AttributeMissingError):
+        plain.process(q("total"), {"items": [{"id": 2}]})
