@@ -52,11 +52,21 @@ def operations(runtime: Runtime) -> list[Any]:
         registry = runtime.tools
         return list(registry.list()) if registry is not None else []
 
-    @resolver(name="ai/tools", output=[{"ai/tools": TOOL_ATTRS}])
+    @resolver(name="ai/tools", output=[{"ai/tools": TOOL_ATTRS}], types={"ai/tools": list})
     def tools_resolver(_data: Any) -> dict[str, Any]:
         return {"ai/tools": [tool_attrs(d) for d in described()]}
 
-    @resolver(name="ai/tool", input=["tool/name"], output=TOOL_ATTRS[1:])
+    @resolver(
+        name="ai/tool",
+        input=["tool/name"],
+        output=TOOL_ATTRS[1:],
+        types={
+            "tool/description": str,
+            "tool/input-schema": dict,
+            "tool/output-schema": dict | None,
+            "tool/writes?": bool,
+        },
+    )
     def tool_resolver(data: Any) -> dict[str, Any]:
         name = data["tool/name"]
         tools = described()
@@ -74,6 +84,7 @@ def operations(runtime: Runtime) -> list[Any]:
         name="ai/context",
         input=[optional("system/status"), optional("git/status"), optional("memory/keys")],
         output=["ai/context"],
+        types={"ai/context": dict},
     )
     def context_resolver(data: Any) -> dict[str, Any]:
         names = [d["name"] for d in described()]

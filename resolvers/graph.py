@@ -58,6 +58,14 @@ MAX_DEPTH = 6
 MAX_NODES = 10_000
 DIRECTIONS = ("out", "in", "both")
 _MAX_NAME_CHARS = 1024
+WALK_PARAMS = ["depth", "direction", "relation-type", "limit"]
+ENTITY_TYPES: dict[str, Any] = {
+    "entity/type": str | None,
+    "entity/observations": list | None,
+    "entity/created-at": str | None,
+    "entity/updated-at": str | None,
+    "entity/exists?": bool,
+}
 
 
 def entity_attrs(entity: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,7 +217,12 @@ def operations(runtime: Runtime) -> list[Any]:
     # --- per entity --------------------------------------------------------------------
 
     @resolver(
-        name="entity/core", input=["entity/name"], output=ENTITY_ATTRS, batch=True, blocking=True
+        name="entity/core",
+        input=["entity/name"],
+        output=ENTITY_ATTRS,
+        types=ENTITY_TYPES,
+        batch=True,
+        blocking=True,
     )
     def entity_resolver(env: Any, inputs: list[Any]) -> list[dict[str, Any]]:
         names = [_usable_name(i.get("entity/name")) for i in inputs]
@@ -240,6 +253,7 @@ def operations(runtime: Runtime) -> list[Any]:
         name="entity/relations-out",
         input=["entity/name"],
         output=[{"entity/relations-out": RELATION_QUERY}],
+        types={"entity/relations-out": list},
         batch=True,
         blocking=True,
     )
@@ -250,6 +264,7 @@ def operations(runtime: Runtime) -> list[Any]:
         name="entity/relations-in",
         input=["entity/name"],
         output=[{"entity/relations-in": RELATION_QUERY}],
+        types={"entity/relations-in": list},
         batch=True,
         blocking=True,
     )
@@ -272,6 +287,8 @@ def operations(runtime: Runtime) -> list[Any]:
         name="entity/neighbours",
         input=["entity/name"],
         output=[{"entity/neighbours": ["entity/name", "entity/type", "neighbour/depth"]}],
+        params=WALK_PARAMS,
+        types={"entity/neighbours": list},
         blocking=True,
     )
     def entity_neighbours_resolver(env: Any, data: Any) -> dict[str, Any]:
@@ -300,6 +317,8 @@ def operations(runtime: Runtime) -> list[Any]:
             {"graph/search": [*ENTITY_SUMMARY, "search/score"]},
             "graph/search-meta",
         ],
+        params=["query", "limit", "mode"],
+        types={"graph/search": list, "graph/search-meta": dict},
         blocking=True,
     )
     def search_resolver(env: Any, _data: Any) -> dict[str, Any]:
@@ -331,7 +350,13 @@ def operations(runtime: Runtime) -> list[Any]:
         }
         return {"graph/search": hits, "graph/search-meta": meta}
 
-    @resolver(name="graph/nodes", output=[{"graph/nodes": ENTITY_SUMMARY}], blocking=True)
+    @resolver(
+        name="graph/nodes",
+        output=[{"graph/nodes": ENTITY_SUMMARY}],
+        params=["names"],
+        types={"graph/nodes": list},
+        blocking=True,
+    )
     def nodes_resolver(env: Any, _data: Any) -> dict[str, Any]:
         names = _names_param(param(params_of(env), "names", "name", default=[]), "names")
         usable = list(dict.fromkeys(n for n in names if _usable_name(n) is not None))
@@ -350,6 +375,8 @@ def operations(runtime: Runtime) -> list[Any]:
                 ]
             }
         ],
+        params=["from", "to", "max-depth", "direction", "relation-type"],
+        types={"graph/path": dict},
         blocking=True,
     )
     def path_resolver(env: Any, _data: Any) -> dict[str, Any]:
@@ -403,6 +430,8 @@ def operations(runtime: Runtime) -> list[Any]:
                 ]
             }
         ],
+        params=["name", *WALK_PARAMS],
+        types={"graph/neighbours": dict},
         blocking=True,
     )
     def neighbours_resolver(env: Any, _data: Any) -> dict[str, Any]:
@@ -429,7 +458,9 @@ def operations(runtime: Runtime) -> list[Any]:
             }
         }
 
-    @resolver(name="graph/stats", output=["graph/stats"], blocking=True)
+    @resolver(
+        name="graph/stats", output=["graph/stats"], types={"graph/stats": dict}, blocking=True
+    )
     def stats_resolver(env: Any, _data: Any) -> dict[str, Any]:
         counts = store(env).counts()
         return {
@@ -450,7 +481,13 @@ def operations(runtime: Runtime) -> list[Any]:
         )
         return offset, limit
 
-    @resolver(name="graph/entities", output=[{"graph/entities": ENTITY_SUMMARY}], blocking=True)
+    @resolver(
+        name="graph/entities",
+        output=[{"graph/entities": ENTITY_SUMMARY}],
+        params=["offset", "limit"],
+        types={"graph/entities": list},
+        blocking=True,
+    )
     def entities_resolver(env: Any, _data: Any) -> dict[str, Any]:
         offset, limit = page_params(params_of(env))
         page = store(env).read_graph(offset, limit)
@@ -470,6 +507,8 @@ def operations(runtime: Runtime) -> list[Any]:
                 ]
             }
         ],
+        params=["offset", "limit"],
+        types={"graph/page": dict},
         blocking=True,
     )
     def page_resolver(env: Any, _data: Any) -> dict[str, Any]:
@@ -497,6 +536,7 @@ def operations(runtime: Runtime) -> list[Any]:
     @mutation(
         name="graph/create-entities!",
         output=[{"graph/created-entities": ENTITY_SUMMARY}, "graph/created-count"],
+        params=["entities"],
         blocking=True,
     )
     def create_entities_mutation(env: Any, params: Any) -> dict[str, Any]:
@@ -517,6 +557,7 @@ def operations(runtime: Runtime) -> list[Any]:
     @mutation(
         name="graph/create-relations!",
         output=[{"graph/created-relations": RELATION_QUERY}, "graph/created-count"],
+        params=["relations"],
         blocking=True,
     )
     def create_relations_mutation(env: Any, params: Any) -> dict[str, Any]:
@@ -535,6 +576,7 @@ def operations(runtime: Runtime) -> list[Any]:
     @mutation(
         name="graph/add-observations!",
         output=[{"graph/added-observations": ["entity/name", "observation/added"]}],
+        params=["observations"],
         blocking=True,
     )
     def add_observations_mutation(env: Any, params: Any) -> dict[str, Any]:
@@ -562,7 +604,12 @@ def operations(runtime: Runtime) -> list[Any]:
             ]
         }
 
-    @mutation(name="graph/delete-entities!", output=["graph/deleted-count"], blocking=True)
+    @mutation(
+        name="graph/delete-entities!",
+        output=["graph/deleted-count"],
+        params=["names"],
+        blocking=True,
+    )
     def delete_entities_mutation(env: Any, params: Any) -> dict[str, Any]:
         names = _names_param(items(dict(params or {}), "names", "entityNames"), "names")
         count = store(env).delete_entities(names)
@@ -570,7 +617,12 @@ def operations(runtime: Runtime) -> list[Any]:
             audit_write(runtime, env, "graph/delete-entities!", ", ".join(names))
         return {"graph/deleted-count": count}
 
-    @mutation(name="graph/delete-observations!", output=["graph/deleted-count"], blocking=True)
+    @mutation(
+        name="graph/delete-observations!",
+        output=["graph/deleted-count"],
+        params=["deletions"],
+        blocking=True,
+    )
     def delete_observations_mutation(env: Any, params: Any) -> dict[str, Any]:
         wanted = []
         for i, item in enumerate(items(dict(params or {}), "deletions")):
@@ -591,7 +643,12 @@ def operations(runtime: Runtime) -> list[Any]:
             )
         return {"graph/deleted-count": count}
 
-    @mutation(name="graph/delete-relations!", output=["graph/deleted-count"], blocking=True)
+    @mutation(
+        name="graph/delete-relations!",
+        output=["graph/deleted-count"],
+        params=["relations"],
+        blocking=True,
+    )
     def delete_relations_mutation(env: Any, params: Any) -> dict[str, Any]:
         wanted = [
             relation_input(r, f"relations[{i}]")
@@ -605,6 +662,7 @@ def operations(runtime: Runtime) -> list[Any]:
     @mutation(
         name="graph/rename-entity!",
         output=[*ENTITY_SUMMARY, "graph/renamed-from"],
+        params=["from", "to"],
         blocking=True,
     )
     def rename_entity_mutation(env: Any, params: Any) -> dict[str, Any]:

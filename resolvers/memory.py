@@ -19,6 +19,12 @@ __all__ = ["MEMORY_ATTRS", "memory_key", "operations"]
 
 MEMORY_ATTRS = ["memory/value", "memory/exists?", "memory/created-at", "memory/updated-at"]
 _MAX_KEY_CHARS = 1024
+MEMORY_TYPES: dict[str, Any] = {
+    "memory/value": Any,
+    "memory/exists?": bool,
+    "memory/created-at": str | None,
+    "memory/updated-at": str | None,
+}
 
 
 def memory_key(value: Any) -> str | None:
@@ -70,7 +76,13 @@ def operations(runtime: Runtime) -> list[Any]:
     from ouroboros import mutation, resolver
     from ouroboros.resolvers.runtime import settings_of
 
-    @resolver(name="memory/get", input=["memory/key"], output=MEMORY_ATTRS, blocking=True)
+    @resolver(
+        name="memory/get",
+        input=["memory/key"],
+        output=MEMORY_ATTRS,
+        types=MEMORY_TYPES,
+        blocking=True,
+    )
     def get_resolver(env: Any, data: Any) -> dict[str, Any]:
         key = memory_key(data.get("memory/key"))
         if key is None:
@@ -98,6 +110,7 @@ def operations(runtime: Runtime) -> list[Any]:
                 ]
             }
         ],
+        types={"memory/all": list},
         blocking=True,
     )
     def all_resolver(env: Any, _data: Any) -> dict[str, Any]:
@@ -114,11 +127,15 @@ def operations(runtime: Runtime) -> list[Any]:
             ]
         }
 
-    @resolver(name="memory/keys", output=["memory/keys"], blocking=True)
+    @resolver(
+        name="memory/keys", output=["memory/keys"], types={"memory/keys": list}, blocking=True
+    )
     def keys_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"memory/keys": list(store_of(runtime, env).memory_keys())}
 
-    @resolver(name="memory/meta", output=["memory/meta"], blocking=True)
+    @resolver(
+        name="memory/meta", output=["memory/meta"], types={"memory/meta": dict}, blocking=True
+    )
     def meta_resolver(env: Any, _data: Any) -> dict[str, Any]:
         store = store_of(runtime, env)
         path = getattr(store, "path", None) or settings_of(runtime, env).db_path
@@ -133,6 +150,7 @@ def operations(runtime: Runtime) -> list[Any]:
     @mutation(
         name="memory/save!",
         output=["memory/key", "memory/value", "memory/saved?", "memory/created?"],
+        params=["memory/key", "memory/value"],
         blocking=True,
     )
     def save_mutation(env: Any, params: Any) -> dict[str, Any]:
@@ -148,7 +166,12 @@ def operations(runtime: Runtime) -> list[Any]:
             "memory/created?": bool(record.get("created")),
         }
 
-    @mutation(name="memory/delete!", output=["memory/key", "memory/deleted?"], blocking=True)
+    @mutation(
+        name="memory/delete!",
+        output=["memory/key", "memory/deleted?"],
+        params=["memory/key"],
+        blocking=True,
+    )
     def delete_mutation(env: Any, params: Any) -> dict[str, Any]:
         params = dict(params or {})
         key = memory_key(param(params, "memory/key", "key"))

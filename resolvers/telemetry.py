@@ -142,7 +142,13 @@ def operations(runtime: Runtime) -> list[Any]:
             param(params, *names), name=names[0], default=default, low=1, high=MAX_EVENTS
         )
 
-    @resolver(name="telemetry/events", output=[{"telemetry/events": EVENT_ATTRS}], blocking=True)
+    @resolver(
+        name="telemetry/events",
+        output=[{"telemetry/events": EVENT_ATTRS}],
+        params=["limit", "kind", "name"],
+        types={"telemetry/events": list},
+        blocking=True,
+    )
     def events_resolver(env: Any, _data: Any) -> dict[str, Any]:
         params = params_of(env)
         rows = store(env).events(
@@ -152,7 +158,13 @@ def operations(runtime: Runtime) -> list[Any]:
         )
         return {"telemetry/events": [event_attrs(e) for e in rows]}
 
-    @resolver(name="telemetry/recent", output=[{"telemetry/recent": EVENT_ATTRS}], blocking=True)
+    @resolver(
+        name="telemetry/recent",
+        output=[{"telemetry/recent": EVENT_ATTRS}],
+        params=["count"],
+        types={"telemetry/recent": list},
+        blocking=True,
+    )
     def recent_resolver(env: Any, _data: Any) -> dict[str, Any]:
         params = params_of(env)
         rows = store(env).events(limit_of(params, "count", "n", "limit", default=DEFAULT_RECENT))
@@ -168,7 +180,21 @@ def operations(runtime: Runtime) -> list[Any]:
         "telemetry/p95-tool-duration-ms",
     ]
 
-    @resolver(name="telemetry/stats", output=["telemetry/stats", *stat_attrs], blocking=True)
+    @resolver(
+        name="telemetry/stats",
+        output=["telemetry/stats", *stat_attrs],
+        types={
+            "telemetry/stats": dict,
+            "telemetry/total-events": int,
+            "telemetry/tool-invocations": int,
+            "telemetry/query-executions": int,
+            "telemetry/errors": int,
+            "telemetry/error-rate": float,
+            "telemetry/avg-tool-duration-ms": float | None,
+            "telemetry/p95-tool-duration-ms": float | None,
+        },
+        blocking=True,
+    )
     def stats_resolver(env: Any, _data: Any) -> dict[str, Any]:
         stats = telemetry_stats(store(env).event_stats("kind"))
         return {"telemetry/stats": stats, **stats}
@@ -177,6 +203,8 @@ def operations(runtime: Runtime) -> list[Any]:
         name="telemetry/by-tool",
         input=[optional("tool/name")],
         output=[{"telemetry/by-tool": EVENT_ATTRS}],
+        params=["tool-name", "limit"],
+        types={"telemetry/by-tool": list},
         blocking=True,
     )
     def by_tool_resolver(env: Any, data: Any) -> dict[str, Any]:
@@ -189,13 +217,25 @@ def operations(runtime: Runtime) -> list[Any]:
         )
         return {"telemetry/by-tool": [event_attrs(e) for e in rows]}
 
-    @resolver(name="tool/stats", input=["tool/name"], output=["tool/stats"], blocking=True)
+    @resolver(
+        name="tool/stats",
+        input=["tool/name"],
+        output=["tool/stats"],
+        types={"tool/stats": dict},
+        blocking=True,
+    )
     def tool_stats_resolver(env: Any, data: Any) -> dict[str, Any]:
         rows = [r for r in store(env).event_stats("name")]
         # event_stats groups by name across kinds; tool names do not collide with other kinds'
         return {"tool/stats": _tool_stats(rows, str(data["tool/name"]))}
 
-    @resolver(name="audit/log", output=[{"audit/log": AUDIT_ATTRS}], blocking=True)
+    @resolver(
+        name="audit/log",
+        output=[{"audit/log": AUDIT_ATTRS}],
+        params=["limit"],
+        types={"audit/log": list},
+        blocking=True,
+    )
     def audit_resolver(env: Any, _data: Any) -> dict[str, Any]:
         limit = limit_of(params_of(env), "limit", "n", default=100)
         return {"audit/log": [_audit_attrs(r) for r in store(env).audit_log(limit)]}

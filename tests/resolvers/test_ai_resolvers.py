@@ -71,3 +71,38 @@ def test_without_a_registry_there_are_no_tools(tmp_path: Path) -> None:
         assert engine.process("[:ai/context]")["ai/context"]["tools/names"] == []
     finally:
         store.close()
+
+
+def test_store_backed_attributes_fit_their_declared_types(tmp_path: Path) -> None:
+    """Every memory, graph, telemetry and ai attribute, resolved with output validation on."""
+    with open_service(settings_for(tmp_path, git_root=str(tmp_path))) as svc:
+        engine = Engine(all_operations(svc.runtime), validate=True)
+        svc.tools.call_sync("memory_set", {"key": "k", "value": {"v": [1]}})
+        svc.tools.call_sync(
+            "create_entities",
+            {
+                "entities": [
+                    {"name": "A", "entityType": "t", "observations": ["x"]},
+                    {"name": "B", "entityType": "t", "observations": []},
+                ]
+            },
+        )
+        svc.tools.call_sync(
+            "create_relations", {"relations": [{"from": "A", "to": "B", "relationType": "r"}]}
+        )
+        for query in [
+            '[{[:memory/key "k"] [:memory/value :memory/exists? :memory/created-at :memory/updated-at]}'
+            ' {[:memory/key "none"] [:memory/value :memory/exists? :memory/created-at]}'
+            " :memory/keys :memory/all :memory/meta]",
+            '[{[:entity/name "A"] [:entity/type :entity/observations :entity/created-at'
+            " :entity/updated-at :entity/exists? :entity/relations-out :entity/relations-in"
+            ' :entity/neighbours]} {[:entity/name "none"] [:entity/type :entity/observations :entity/exists?]}]',
+            '[(:graph/search {:query "x"}) :graph/search-meta (:graph/nodes {:names ["A"]})'
+            ' (:graph/path {:from "A" :to "B"}) (:graph/neighbours {:name "A"}) :graph/stats'
+            " :graph/entities :graph/page]",
+            "[:telemetry/events :telemetry/recent :telemetry/stats :telemetry/total-events"
+            " :telemetry/error-rate :telemetry/avg-tool-duration-ms :telemetry/by-tool :audit/log"
+            ' {[:tool/name "memory_set"] [:tool/stats :tool/description :tool/input-schema'
+            " :tool/output-schema :tool/writes?]} :ai/tools :ai/context]",
+        ]:
+            engine.process(query)
