@@ -349,3 +349,157 @@ def tools_call_command(
     click.echo(json.dumps(envelope, indent=2, ensure_ascii=False, default=str))
     if envelope.get("status") != "success":
         sys.exit(1)
+
+
+# --- serve and token (the HTTP front door) ---------------------------------------------------
+
+
+@main.command("serve")
+@click.option(
+    "--host", default=None, help="Address to bind (default: $OUROBOROS_HOST, else 127.0.0.1)."
+)
+@click.option("--port", type=int, default=None, help="Port (default: $OUROBOROS_PORT, else 8000).")
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
+)
+@click.option("--roots", metavar="DIRS", help="Comma list of directories the file tools may read.")
+@click.option("--tools", "tools", metavar="SETS_OR_NAMES", help="Tool sets or names to enable.")
+@click.option("--deny", "deny", metavar="SETS_OR_NAMES", help="Tool sets or names to disable.")
+@click.option(
+    "--allow-mutations",
+    is_flag=True,
+    default=None,
+    help="Allow EQL mutations on /eql and query_eql.",
+)
+@click.option(
+    "--cors", "cors", metavar="ORIGINS", help="Comma list of origins CORS allows (default: off)."
+)
+@click.option("--graphiql", is_flag=True, help="Serve the GraphiQL page at GET /graphql.")
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@clean_errors
+def serve_command(
+    host: str | None,
+    port: int | None,
+    db_path: str | None,
+    roots: str | None,
+    tools: str | None,
+    deny: str | None,
+    allow_mutations: bool | None,
+    cors: str | None,
+    graphiql: bool,
+    log_level: str,
+) -> None:
+    """Serve HTTP: POST /eql, /graphql, /mcp, /health, /ready, /index, /openapi.json.
+
+    Binds 127.0.0.1:8000 by default. Any other address needs at least one API token
+    (`ouroboros token create`); then every request but /health needs a bearer token.
+    """
+    from ouroboros.config import Settings
+    from ouroboros.http.serve import serve
+
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        db_path=db_path,
+        roots=_split_option(roots),
+        tools=_split_option(tools),
+        tools_deny=_split_option(deny),
+        allow_mutations=allow_mutations,
+        cors_origins=_split_option(cors),
+    )
+    if graphiql:
+        settings = settings.with_(extra={**settings.extra, "graphiql": True})
+    serve(settings, log_level=log_level)
+
+
+@main.group("token")
+def token_group() -> None:
+    """Manage API tokens for the HTTP server (stored hashed in the database)."""
+
+
+_db_option = click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
+)
+
+
+def _token_store(db_path: str | None) -> Any:
+    from ouroboros.config import default_db_path
+    from ouroboros.store import open_store
+
+    return open_store(db_path or default_db_path(), embedder=None)
+
+
+@token_group.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["read", "write", "admin"]),
+    help="A scope (repeatable): read, write, admin (admin implies all).",
+)
+@_db_option
+@clean_errors
+def token_create_command(name: str, scopes: tuple[str, ...], db_path: str | None) -> None:
+    """Create token NAME and print its secret (shown only this once)."""
+    store = _token_store(db_path)
+    try:
+        secret, record = store.token_create(name, list(scopes))
+    finally:
+        store.close()
+    click.echo(secret)
+    click.echo(
+        f"created token {record['name']!r} ({record['id']}) with scopes "
+        f"{', '.join(record['scopes'])}; the secret above is not shown again",
+        err=True,
+    )
+
+
+@token_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@_db_option
+@clean_errors
+def token_list_command(as_json: bool, db_path: str | None) -> None:
+    """List tokens (names, ids, scopes, state; never secrets)."""
+    import json
+
+    store = _token_store(db_path)
+    try:
+        records = store.token_list()
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    for r in records:
+        state = "revoked" if r.get("revoked") else "active"
+        click.echo(f"{r['name']}\t{r['id']}\t{','.join(r['scopes'])}\t{state}\t{r['created_at']}")
+
+
+@token_group.command("revoke")
+@click.argument("name")
+@_db_option
+@clean_errors
+def token_revoke_command(name: str, db_path: str | None) -> None:
+    """Revoke the active token NAME (or id); exit status 1 if there is none."""
+    store = _token_store(db_path)
+    try:
+        revoked = store.token_revoke(name)
+    finally:
+        store.close()
+    if not revoked:
+        click.echo(f"error: NotFoundError: no active token named {name!r}", err=True)
+        sys.exit(1)
+    click.echo(f"revoked token {name!r}")

@@ -1,0 +1,156 @@
+"""``create_app``: the Starlette application — routes, middleware and the lifespan that runs them.
+
+::
+
+    app = create_app(Settings.from_env())          # opens the service in its lifespan
+    app = create_app(service=service)              # serves a service the caller owns
+
+Nothing happens at import time or in ``create_app``: the lifespan opens the service (store,
+engine, tools), builds the GraphQL schema from the attribute index, enters the MCP session
+manager, and closes everything in reverse order on shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ouroboros.config import Settings
+from ouroboros.http.auth import Authenticator, AuthMiddleware, check_bind, is_loopback
+from ouroboros.http.eql import eql_endpoint
+from ouroboros.http.errors import ServiceNotRunningError, error_response, exception_handlers
+from ouroboros.http.limits import BodyLimitMiddleware
+from ouroboros.http.openapi import openapi_endpoint
+from ouroboros.http.status import health_endpoint, index_endpoint, ready_endpoint
+from ouroboros.tools.policy import RateLimiter
+
+if TYPE_CHECKING:
+    from ouroboros.service import Service
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+class _LateEndpoint:
+    """An ASGI endpoint built in the lifespan and read from ``app.state`` per request."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = getattr(scope["app"].state, self.name, None)
+        if endpoint is None:
+            exc = ServiceNotRunningError(f"{self.name} is not running yet")
+            await error_response(exc)(scope, receive, send)
+            return
+        await endpoint(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    service: Service | None = None,
+    graphiql: bool | None = None,
+    token_cache_ttl: float = 2.0,
+) -> Starlette:
+    """Return the HTTP application for ``settings`` (or for an already open ``service``).
+
+    ``graphiql`` turns the GraphiQL page on at ``GET /graphql`` (default: ``settings.extra
+    ["graphiql"]``, else off). ``token_cache_ttl``: how long a verified token (and "are there
+    tokens?") is cached. The lifespan raises BindRefusedError for a non-loopback host without
+    tokens.
+    """
+    if settings is None:
+        settings = service.settings if service is not None else Settings.from_env()
+    if graphiql is None:
+        graphiql = bool(settings.extra.get("graphiql", False))
+    bound_to_loopback = is_loopback(settings.host)
+
+    from ouroboros.mcp_server import MCPHttpApp, build_mcp_server, transport_security_for
+
+    holder: dict[str, Any] = {}
+    mcp = MCPHttpApp(
+        lambda: build_mcp_server(holder["service"].tools),
+        transport_security=transport_security_for(settings.host),
+        max_request_body_size=max(settings.max_body_bytes, 1),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if service is None:
+                from ouroboros.service import open_service
+
+                running = stack.enter_context(open_service(settings))
+            else:
+                running = service
+            authenticator = Authenticator(
+                running.store, bound_to_loopback=bound_to_loopback, ttl=token_cache_ttl
+            )
+            check_bind(settings.host, await authenticator.has_tokens())
+            from ouroboros.http.graphql import build_graphql_app
+
+            holder["service"] = running
+            app.state.service = running
+            app.state.authenticator = authenticator
+            app.state.graphql = build_graphql_app(running, settings, graphiql=graphiql)
+            await stack.enter_async_context(mcp.lifespan())
+            try:
+                yield
+            finally:
+                app.state.graphql = None
+                app.state.authenticator = None
+                app.state.service = None
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Accept",
+                    "Mcp-Session-Id",
+                    "Mcp-Protocol-Version",
+                    "Last-Event-ID",
+                ],
+                expose_headers=["WWW-Authenticate", "Retry-After", "Mcp-Session-Id"],
+            )
+        )
+    middleware += [
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            AuthMiddleware,
+            rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+            check_host=bound_to_loopback,
+        ),
+    ]
+    routes = [
+        Route("/eql", eql_endpoint, methods=["POST"]),
+        Route("/graphql", _LateEndpoint("graphql"), methods=["GET", "POST"]),
+        Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
+        Route("/health", health_endpoint, methods=["GET"]),
+        Route("/ready", ready_endpoint, methods=["GET"]),
+        Route("/index", index_endpoint, methods=["GET"]),
+        Route("/openapi.json", openapi_endpoint, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,79 @@
+"""The ``/graphql`` endpoint: Strawberry's ASGI view with our caller, scopes and error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from ouroboros.errors import OuroborosError, error_payload
+from ouroboros.http.auth import caller_of, require_scope
+from ouroboros.http.errors import error_response
+
+__all__ = ["GraphQLView", "error_extensions"]
+
+
+def error_extensions(exc: BaseException | None) -> dict[str, Any] | None:
+    """Return the one error shape's fields for a GraphQL error's ``extensions`` (no message)."""
+    if exc is None:
+        return None
+    body = error_payload(exc)["error"]
+    return {k: v for k, v in body.items() if k != "message"}
+
+
+class GraphQLView(GraphQL[dict[str, Any], None]):
+    """GraphQL over HTTP (POST and GET) on a generated schema.
+
+    A request needs the ``read`` scope; a tool mutation needs what the tool needs (the tool
+    registry checks the caller). An error raised by Ouroboros carries ``type``, ``path`` and
+    ``details`` in its ``extensions``; an unexpected one is masked as ``InternalError``.
+    """
+
+    def __init__(self, schema: Any, *, service: Any, graphiql: bool = False) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            allow_queries_via_get=True,
+            subscription_protocols=(),
+        )
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                require_scope(caller_of(scope), "read", "/graphql")
+            except OuroborosError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+        scope = request.scope if isinstance(request, Request) else {}
+        return {
+            "request": request,
+            "response": response,
+            "caller": caller_of(scope),
+            "service": self.service,
+        }
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            formatted: list[object] = []
+            for err in result.errors:
+                item = err.formatted
+                original = err.original_error
+                if original is not None:
+                    body = error_payload(original)["error"]
+                    item["message"] = body["message"]
+                    extra = error_extensions(original) or {}
+                    item["extensions"] = {**(item.get("extensions") or {}), **extra}
+                formatted.append(item)
+            response["errors"] = formatted
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
