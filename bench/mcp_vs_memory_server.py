@@ -36,10 +36,18 @@ from mcp.client.stdio import stdio_client
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "bench" / "node"
-MEMORY_SERVER = NODE_DIR / "node_modules" / "@modelcontextprotocol" / "server-memory" / "dist" / "index.js"
+MEMORY_SERVER = (
+    NODE_DIR / "node_modules" / "@modelcontextprotocol" / "server-memory" / "dist" / "index.js"
+)
 OUROBOROS = Path(sys.executable).with_name("ouroboros")
 
-OPERATIONS = ("create_entities", "create_relations", "add_observations", "search_nodes", "open_nodes")
+OPERATIONS = (
+    "create_entities",
+    "create_relations",
+    "add_observations",
+    "search_nodes",
+    "open_nodes",
+)
 TYPES = ("person", "project", "place", "concept", "event")
 
 
@@ -63,7 +71,12 @@ def write_memory_jsonl(path: Path, n: int) -> None:
             }
             fh.write(json.dumps(record) + "\n")
         for i in range(n - 1):
-            relation = {"type": "relation", "from": entity_name(i), "to": entity_name(i + 1), "relationType": "knows"}
+            relation = {
+                "type": "relation",
+                "from": entity_name(i),
+                "to": entity_name(i + 1),
+                "relationType": "knows",
+            }
             fh.write(json.dumps(relation) + "\n")
 
 
@@ -73,11 +86,27 @@ def script(n: int, reps: int) -> dict[str, list[dict[str, Any]]]:
     picks = [(k * step + 7) % n for k in range(reps)]
     return {
         "create_entities": [
-            {"entities": [{"name": f"new-{k}", "entityType": "bench", "observations": [f"made in round {k}"]}]}
+            {
+                "entities": [
+                    {
+                        "name": f"new-{k}",
+                        "entityType": "bench",
+                        "observations": [f"made in round {k}"],
+                    }
+                ]
+            }
             for k in range(reps)
         ],
         "create_relations": [
-            {"relations": [{"from": entity_name(i), "to": entity_name((i * 7 + 3) % n), "relationType": "cites"}]}
+            {
+                "relations": [
+                    {
+                        "from": entity_name(i),
+                        "to": entity_name((i * 7 + 3) % n),
+                        "relationType": "cites",
+                    }
+                ]
+            }
             for i in picks
         ],
         "add_observations": [
@@ -85,7 +114,10 @@ def script(n: int, reps: int) -> dict[str, list[dict[str, Any]]]:
             for k, i in enumerate(picks)
         ],
         "search_nodes": [{"query": f"kw{i}q"} for i in picks],
-        "open_nodes": [{"names": [entity_name(i), entity_name((i + 1) % n), entity_name((i * 3) % n)]} for i in picks],
+        "open_nodes": [
+            {"names": [entity_name(i), entity_name((i + 1) % n), entity_name((i * 3) % n)]}
+            for i in picks
+        ],
     }
 
 
@@ -95,7 +127,9 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def measure(params: StdioServerParameters, calls: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:
+async def measure(
+    params: StdioServerParameters, calls: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[float]]:
     """Run every call once over one stdio connection; return the latencies (ms) per operation."""
     timings: dict[str, list[float]] = {op: [] for op in OPERATIONS}
     with open(os.devnull, "w") as devnull:
@@ -194,8 +228,12 @@ def render(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000", help="comma list of entity counts (default 1000,10000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="1000,10000", help="comma list of entity counts (default 1000,10000)"
+    )
     parser.add_argument("--reps", type=int, default=30, help="calls per operation (default 30)")
     parser.add_argument("--quick", action="store_true", help="200 entities, 5 calls per operation")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
@@ -204,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missing {MEMORY_SERVER}: run `npm ci` in {NODE_DIR}", file=sys.stderr)
         return 2
     if not OUROBOROS.exists():
-        print(f"missing {OUROBOROS}: install ouroboros in this interpreter's environment", file=sys.stderr)
+        print(
+            f"missing {OUROBOROS}: install ouroboros in this interpreter's environment",
+            file=sys.stderr,
+        )
         return 2
     sizes = [200] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     reps = 5 if args.quick else args.reps
@@ -219,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_size(n, reps, Path(tmp), log))
     print(render(results))
     for result in results:
-        print(f"\n{result['entities']:,} entities: ouroboros import took {result['import_s']:.1f} s")
+        print(
+            f"\n{result['entities']:,} entities: ouroboros import took {result['import_s']:.1f} s"
+        )
     if args.json:
         print(json.dumps(results, indent=2))
     return 0

@@ -46,7 +46,15 @@ def db(tmp_path: Path) -> Path:
 
 
 async def test_memory_tools_over_stdio(db: Path, tmp_path: Path) -> None:
-    with open(tmp_path / "stderr.txt", "w") as errlog:
+    errors = tmp_path / "stderr.txt"
+    try:
+        await memory_tools_script(db, errors)
+    except Exception as exc:  # show what the server said on stderr
+        raise AssertionError(f"{exc!r}; server stderr:\n{errors.read_text()[-4000:]}") from exc
+
+
+async def memory_tools_script(db: Path, errors: Path) -> None:
+    with open(errors, "w") as errlog:
         async with Client(
             stdio_client(mcp_params(db, "--tools", "memory"), errlog=errlog)
         ) as client:
