@@ -1,1 +1,17 @@
-"""The resolver engine: operations, indexes, planner, runner, plugins, interface."""
+"""The resolver engine: operations, indexes, planner, runner, plugins, interface.
+
+Modules, one concept each:
+
+- ``operations``: ``@resolver`` / ``@mutation`` and their frozen records; ``optional``.
+- ``shapes``: input / output shapes read from EQL text or Python data.
+- ``factories``: built-in resolvers (constant, alias, equivalence, static table).
+- ``attributes``: ``AttributeSpec`` and the attribute registry (typed attributes).
+- ``indexes``: index-oir / index-io, the networkx graph, reachability and paths.
+- ``index_resolvers``: the index served through EQL under ``:ouroboros.index/*``.
+- ``planner``: the pure planner, plan nodes and the process-wide plan cache.
+- ``render`` / ``explain``: plans as data, text, DOT and Mermaid.
+- ``levels``: a query compiled into per-level instructions.
+- ``runner``: breadth-wise execution as effects; ``drivers``: sync and anyio execution.
+- ``env``, ``plugins``, ``trace``: what resolvers see, ``wrap_*`` middleware, run traces.
+- ``interface``: ``Engine`` and ``default_operations()`` (what the CLI serves).
+"""
