@@ -120,8 +120,8 @@ class Engine:
         plan_cache: PlanCache | None = PLAN_CACHE,
     ) -> None:
         ops = flatten_operations(operations)
-        if index_resolvers:
-            ops.extend(index_operations())
+        if index_resolvers:  # skipped when already there (an engine rebuilt from .operations)
+            ops.extend(op for op in index_operations() if all(op is not o for o in ops))
         self.index = Indexes(ops)
         self.lenient = lenient
         self.validate = validate

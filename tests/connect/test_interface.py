@@ -186,3 +186,9 @@ def test_timeouts_are_not_timed_assertions():
         return {"quick": 1}
 
     assert Engine([quick]).process("[:quick]") == {"quick": 1}
+
+
+def test_engine_rebuilt_from_another_engines_operations():
+    engine = Engine([user])
+    again = Engine(engine.operations)
+    assert set(again.resolvers) == set(engine.resolvers)
