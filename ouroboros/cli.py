@@ -183,10 +183,19 @@ def export_command(file: str, db_path: str | None, fmt: str | None) -> None:
     click.echo(run_export(file, db_path, fmt))
 
 
-def _engine_for_cli() -> Any:
-    from ouroboros.connect.interface import Engine, default_operations
+def _cli_settings(db_path: str | None = None, roots: str | None = None) -> Any:
+    from ouroboros.config import Settings
 
-    return Engine(default_operations())
+    return Settings.from_env(db_path=db_path, roots=_split_option(roots))
+
+
+def _engine_for_plan(roots: str | None) -> Any:
+    """An engine over every built-in resolver, for planning only: no database is opened."""
+    from ouroboros.connect.interface import Engine
+    from ouroboros.resolvers import all_operations
+    from ouroboros.resolvers.runtime import Runtime
+
+    return Engine(all_operations(Runtime(settings=_cli_settings(roots=roots))))
 
 
 @main.command("plan")
@@ -205,10 +214,13 @@ def _engine_for_cli() -> Any:
     default="",
     help="Attributes already known, comma-separated (e.g. user/id).",
 )
+@click.option(
+    "--roots", metavar="DIRS", help="Comma list of directories the file resolvers may read."
+)
 @clean_errors
-def plan_command(query: str, fmt: str, available: str) -> None:
+def plan_command(query: str, fmt: str, available: str, roots: str | None) -> None:
     """Print the plan the engine makes for QUERY (EQL text, '-' for stdin, '@file')."""
-    engine = _engine_for_cli()
+    engine = _engine_for_plan(roots)
     attrs = [a.strip() for a in available.split(",") if a.strip()]
     click.echo(engine.explain(read_query_arg(query), attrs, fmt=fmt))
 
@@ -221,37 +233,54 @@ def plan_command(query: str, fmt: str, available: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "edn"]), default="json", show_default=True
 )
+@click.option("--db", "db_path", metavar="PATH", help="Database file (default: $OUROBOROS_DB).")
+@click.option(
+    "--roots", metavar="DIRS", help="Comma list of directories the file resolvers may read."
+)
 @clean_errors
 def query_command(
-    query: str, entity: str | None, lenient: bool, show_trace: bool, fmt: str
+    query: str,
+    entity: str | None,
+    lenient: bool,
+    show_trace: bool,
+    fmt: str,
+    db_path: str | None,
+    roots: str | None,
 ) -> None:
-    """Run QUERY (EQL text, '-' for stdin, '@file') and print the result."""
+    """Run QUERY (EQL text, '-' for stdin, '@file') against the database and print the result.
+
+    Mutations run too: the command line is a local caller with every scope.
+    """
     import json
 
     from ouroboros.connect.trace import Trace
     from ouroboros.eql import to_edn
+    from ouroboros.eql.wire import entity_from_json, result_to_json
+    from ouroboros.errors import InvalidInputError
+    from ouroboros.service import open_service
+    from ouroboros.tools.policy import Caller
 
-    start = json.loads(entity) if entity else None
+    try:
+        start = entity_from_json(json.loads(entity)) if entity else None
+    except ValueError as exc:
+        raise InvalidInputError(f"--entity is not valid JSON: {exc}") from None
+    text = read_query_arg(query)
     trace = Trace() if show_trace else None
-    result = _engine_for_cli().process(
-        read_query_arg(query), start, lenient=lenient or None, trace=trace
-    )
+    settings = _cli_settings(db_path, roots)
+    with open_service(settings) as service:
+        result = service.engine.process(
+            text,
+            start,
+            lenient=lenient or None,
+            trace=trace,
+            context={"settings": settings, "caller": Caller(id="cli", transport="cli")},
+        )
     if trace is not None:
         click.echo(trace.format(), err=True)
     if fmt == "edn":
         click.echo(to_edn(result))
-        return
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                (to_edn(k) if isinstance(k, tuple) else str(k)): plain(v) for k, v in value.items()
-            }
-        if isinstance(value, (list, tuple, set, frozenset)):
-            return [plain(v) for v in value]
-        return value
-
-    click.echo(json.dumps(plain(result), indent=2, default=str))
+    else:
+        click.echo(json.dumps(result_to_json(result), indent=2, ensure_ascii=False))
 
 
 # --- tools -----------------------------------------------------------------------------------
