@@ -101,6 +101,12 @@ def fixture_tools() -> list[Any]:
             shape=lambda result, args, ctx: {"count": result["people/count"]},
         ),
         Tool(
+            name="people_broken",
+            description="Always fails in its resolver (for error-shape tests).",
+            input_schema={"type": "object", "properties": {}},
+            query=lambda args, ctx: "[:people/broken]",
+        ),
+        Tool(
             name="note_add",
             description="Store a note.",
             input_schema={

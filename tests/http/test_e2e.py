@@ -72,7 +72,7 @@ async def test_mcp_scopes_match_eql_and_graphql(service, serve_uvicorn) -> None:
         url = f"{server.url}/mcp"
         async with mcp_client(url, reader) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
-            assert tools == {"people_count", "note_add"}
+            assert tools == {"people_count", "people_broken", "note_add"}
             ok = await client.call_tool("people_count", {})
             assert ok.structured_content == {"count": 3}
             denied = await client.call_tool("note_add", {"key": "k", "text": "t"})

@@ -35,7 +35,7 @@ def test_index_lists_attributes_resolvers_mutations_tools(client) -> None:
     assert resolvers["person/greeting"]["input"] == "[:person/name]"
     assert resolvers["person/greeting"]["params"] == "[:style]"
     assert "notes/add!" in {m["name"] for m in body["mutations"]}
-    assert {t["name"] for t in body["tools"]} == {"people_count", "note_add"}
+    assert {t["name"] for t in body["tools"]} == {"people_count", "people_broken", "note_add"}
 
 
 def test_openapi_document(client) -> None:
