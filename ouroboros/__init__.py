@@ -26,7 +26,24 @@ _EXPORTS = {
     "Ident": "ouroboros.eql",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "AttributeSpec",
+    "Engine",
+    "Ident",
+    "Keyword",
+    "Mutation",
+    "Plugin",
+    "Resolver",
+    "Store",
+    "Symbol",
+    "__version__",
+    "mutation",
+    "open_store",
+    "optional",
+    "parse",
+    "resolver",
+    "to_edn",
+]
 
 if TYPE_CHECKING:
     from ouroboros.connect.attributes import AttributeSpec

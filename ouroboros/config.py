@@ -75,7 +75,11 @@ class Settings:
         if env.get("OUROBOROS_TOOLS"):
             values["tools"] = _split(env["OUROBOROS_TOOLS"])
         if env.get("OUROBOROS_ALLOW_MUTATIONS"):
-            values["allow_mutations"] = env["OUROBOROS_ALLOW_MUTATIONS"].lower() in {"1", "true", "yes"}
+            values["allow_mutations"] = env["OUROBOROS_ALLOW_MUTATIONS"].lower() in {
+                "1",
+                "true",
+                "yes",
+            }
         if env.get("OUROBOROS_HOST"):
             values["host"] = env["OUROBOROS_HOST"]
         if env.get("OUROBOROS_PORT"):

@@ -72,7 +72,9 @@ def build_service(settings: Settings, store: Store) -> Service:
         allow_mutations=settings.allow_mutations,
         context={"settings": settings},
     )
-    registry.enable_only(resolve_tool_names(settings.tools, settings.tools_deny, registry.all_names))
+    registry.enable_only(
+        resolve_tool_names(settings.tools, settings.tools_deny, registry.all_names)
+    )
     runtime.tools = registry
     runtime.telemetry = store
     return Service(settings=settings, store=store, runtime=runtime, engine=engine, tools=registry)

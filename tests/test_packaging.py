@@ -24,5 +24,15 @@ def test_import_ouroboros_is_lazy() -> None:
     import sys
 
     code = "import sys, ouroboros; print(sorted(m for m in ('duckdb','networkx','lark','starlette') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd="/", check=True
+    )
     assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_resolves() -> None:
+    import ouroboros
+
+    assert set(ouroboros.__all__) - {"__version__"} == set(ouroboros._EXPORTS)
+    for name in ouroboros._EXPORTS:
+        assert getattr(ouroboros, name) is not None
