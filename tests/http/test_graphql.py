@@ -210,3 +210,14 @@ def test_introspection(client) -> None:
     body = gql(client, '{ __type(name: "Person") { fields { name } } }')
     names = {f["name"] for f in body["data"]["__type"]["fields"]}
     assert {"name", "age", "type", "friends", "greeting"} <= names
+
+
+def test_graphql_response_media_type(client) -> None:
+    accept = {"accept": "application/graphql-response+json"}
+    ok = client.post("/graphql", json={"query": "{ people__count }"}, headers=accept)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"] == "application/graphql-response+json"
+    assert ok.json() == {"data": {"people__count": 3}}
+    bad = client.post("/graphql", json={"query": "{ people__count "}, headers=accept)
+    assert bad.status_code == 400
+    assert "data" not in bad.json() and bad.json()["errors"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +15,52 @@ from ouroboros.errors import OuroborosError, error_payload
 from ouroboros.http.auth import caller_of, require_scope
 from ouroboros.http.errors import error_response
 
-__all__ = ["GraphQLView", "error_extensions"]
+__all__ = ["GRAPHQL_RESPONSE", "GraphQLView", "error_extensions"]
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _graphql_response_send(send: Send) -> Send:
+    """Answer in ``application/graphql-response+json`` (GraphQL over HTTP): a request error
+    (the document does not parse or validate, variables do not coerce) is a 400 without
+    ``data``; an executed operation stays 200."""
+    start: dict[str, Any] | None = None
+
+    async def wrapped(message: Any) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = dict(message)
+            return
+        if start is not None:
+            headers = [
+                (k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"
+            ]
+            body = message.get("body", b"")
+            is_json = any(k.lower() == b"content-type" and b"json" in v for k, v in headers)
+            if is_json and start.get("status") == 200 and not message.get("more_body"):
+                try:
+                    payload = json.loads(body)
+                except ValueError:
+                    payload = None
+                if (
+                    isinstance(payload, dict)
+                    and payload.get("data") is None
+                    and payload.get("errors")
+                ):
+                    payload.pop("data", None)
+                    start["status"] = 400
+                    body = json.dumps(payload).encode()
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+                headers.append((b"content-type", GRAPHQL_RESPONSE.encode()))
+                message = {**message, "body": body}
+            if not message.get("more_body"):
+                headers.append((b"content-length", str(len(message.get("body", b""))).encode()))
+            start["headers"] = headers
+            await send(start)
+            start = None
+        await send(message)
+
+    return wrapped
 
 
 def error_extensions(exc: BaseException | None) -> dict[str, Any] | None:
@@ -49,6 +95,9 @@ class GraphQLView(GraphQL[dict[str, Any], None]):
             except OuroborosError as exc:
                 await error_response(exc)(scope, receive, send)
                 return
+            accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
+            if GRAPHQL_RESPONSE in accept:
+                send = _graphql_response_send(send)
         await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
