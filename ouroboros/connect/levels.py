@@ -7,8 +7,10 @@ placeholders, the wildcard and mutations. Compiling once per query keeps per-ent
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import Any
 
 from ouroboros.connect.keys import freeze
@@ -100,20 +102,10 @@ class Level:
         takes its slow path.
         """
         if self._selector is None:
-            extra = self.extra_keys
-            names = {f"k{i}": k for i, k in enumerate(self.props)}
-            names.update({f"x{i}": k for i, k in enumerate(extra)})
-            args = "".join(f", v{i}" for i in range(len(extra)))
-            binds = "".join(f", {n}={n}" for n in names)
-            items = [f"k{i}: e[k{i}]" for i in range(len(self.props))]
-            items += [f"x{i}: v{i}" for i in range(len(extra))]
-            row = "{" + ", ".join(items) + "}"
-            loop = f"zip(entities{args})" if extra else "entities"
-            target = f"(e{args})" if extra else "e"
-            src = f"def select(entities{args}{binds}):\n    return [{row} for {target} in {loop}]\n"
-            namespace: dict[str, Any] = dict(names)
-            exec(src, namespace)  # generated from attribute positions only, never from input
-            self._selector = namespace["select"]
+            keys = (*self.props, *self.extra_keys)
+            template = _selector_template(len(self.props), len(keys) - len(self.props))
+            # The keys become the parameters' defaults, so each lookup is a local (LOAD_FAST).
+            self._selector = FunctionType(template.__code__, template.__globals__, "select", keys)
         return self._selector
 
     def next_level(self, spec: JoinSpec) -> Level | None:
@@ -123,6 +115,28 @@ class Level:
         if spec._next is None:
             spec._next = _compile(self.nodes, {**self.overrides, spec.key: spec.depth - 1})
         return spec._next
+
+
+@functools.lru_cache(maxsize=512)
+def _selector_template(n_props: int, n_extra: int) -> FunctionType:
+    """Return ``select`` for a level of ``n_props`` props and ``n_extra`` extras.
+
+    It depends on the counts only (the keys are bound as parameter defaults), so a query that
+    comes back with other ident or param values reuses it: ``exec`` runs once per shape.
+    """
+    names = [f"k{i}" for i in range(n_props)] + [f"x{i}" for i in range(n_extra)]
+    args = "".join(f", v{i}" for i in range(n_extra))
+    binds = "".join(f", {n}=None" for n in names)
+    items = [f"k{i}: e[k{i}]" for i in range(n_props)]
+    items += [f"x{i}: v{i}" for i in range(n_extra)]
+    row = "{" + ", ".join(items) + "}"
+    loop = f"zip(entities{args})" if n_extra else "entities"
+    target = f"(e{args})" if n_extra else "e"
+    src = f"def select(entities{args}{binds}):\n    return [{row} for {target} in {loop}]\n"
+    namespace: dict[str, Any] = {}
+    exec(src, namespace)  # generated from attribute counts only, never from input
+    template: FunctionType = namespace["select"]
+    return template
 
 
 def compile_query(root: Root) -> Level:
