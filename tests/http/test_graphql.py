@@ -133,7 +133,7 @@ def test_one_operation_is_one_eql_query(client, service, monkeypatch) -> None:
     assert len(calls) == 1
     from ouroboros.eql import to_edn
 
-    text = to_edn(calls[0])
+    text = calls[0] if isinstance(calls[0], str) else to_edn(calls[0])
     assert '{[:person/name "Bob"] [:person/age {:person/friends [:person/name]}]}' in text
 
 

@@ -11,7 +11,9 @@ mutations through the tool registry, with the request's caller, so their scopes 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
@@ -19,7 +21,14 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import Info
 from strawberry.annotation import StrawberryAnnotation
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.arguments import StrawberryArgument
@@ -29,7 +38,7 @@ from strawberry.types.fields.resolver import StrawberryResolver
 from strawberry.types.unset import UNSET
 
 import ouroboros.errors as errors_module
-from ouroboros.eql import Ident, result_to_json
+from ouroboros.eql import Ident, result_to_json, to_edn
 from ouroboros.errors import OuroborosError
 from ouroboros.http.graphql.compile import compile_operation, placeholder_key
 from ouroboros.http.graphql.model import ArgSpec, FieldSpec, SchemaModel, TypeSpec
@@ -69,12 +78,22 @@ class GraphQLLimits:
         self.max_tokens = max_tokens
 
     def extensions(self) -> list[Callable[[], Any]]:
-        """Return extension factories (0.341 deprecates instances: one per request)."""
-        depth, aliases, tokens = self.max_depth, self.max_aliases, self.max_tokens
+        """Return extension factories (0.341 deprecates instances: one per request).
+
+        The depth and alias rules come from Strawberry's ``QueryDepthLimiter`` and
+        ``MaxAliasesLimiter``, built once here so that every request validates with the same
+        rule classes, and ``ValidationCache`` can reuse a document's validation.
+        """
+        rules = [
+            *QueryDepthLimiter(max_depth=self.max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=self.max_aliases).validation_rules,
+        ]
+        tokens = self.max_tokens
         return [
-            lambda: QueryDepthLimiter(max_depth=depth),
-            lambda: MaxAliasesLimiter(max_alias_count=aliases),
             lambda: MaxTokensLimiter(max_token_count=tokens),
+            lambda: ParserCache(maxsize=256),
+            lambda: AddValidationRules(rules),
+            lambda: ValidationCache(maxsize=256),
         ]
 
 
@@ -92,6 +111,8 @@ class OuroborosSchema(strawberry.Schema):
 
 
 def _wire_json(value: Any) -> Any:
+    if value is None or type(value) in (str, int, bool):
+        return value
     return result_to_json(value)
 
 
@@ -114,6 +135,28 @@ class _Runtime:
     def __init__(self, model: SchemaModel, service: Any) -> None:
         self.model = model
         self.service = service
+        # operation node id + variables → (operation node, EQL text); the parser cache hands
+        # back the same document for the same text, so a repeated query compiles once.
+        self._compiled: OrderedDict[tuple[int, str], tuple[Any, str]] = OrderedDict()
+
+    def eql_text(self, raw: Any) -> str:
+        """Return the EQL text of the operation being executed (cached per document)."""
+        variables = raw.variable_values
+        try:
+            key = (id(raw.operation), json.dumps(variables, sort_keys=True, default=str))
+        except (TypeError, ValueError):
+            key = None
+        hit = self._compiled.get(key) if key is not None else None
+        if hit is not None and hit[0] is raw.operation:
+            self._compiled.move_to_end(key)  # type: ignore[arg-type]
+            return hit[1]
+        root = compile_operation(self.model, raw.schema, raw.operation, raw.fragments, variables)
+        text = str(to_edn(root))
+        if key is not None:
+            self._compiled[key] = (raw.operation, text)
+            if len(self._compiled) > 256:
+                self._compiled.popitem(last=False)
+        return text
 
     async def operation_result(self, info: Any) -> tuple[dict[Any, Any] | None, bool]:
         """Return ``(result, first)``: the one EQL run of this operation, shared by root fields."""
@@ -131,14 +174,11 @@ class _Runtime:
             return None, False
 
     async def _run(self, info: Any) -> dict[Any, Any]:
-        raw = info._raw_info
-        root = compile_operation(
-            self.model, raw.schema, raw.operation, raw.fragments, raw.variable_values
-        )
+        text = self.eql_text(info._raw_info)
         context = info.context
         service = self.service
         result: dict[Any, Any] = await service.engine.process_async(
-            root,
+            text,
             context={
                 "caller": context.get("caller"),
                 "settings": service.settings,
