@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ouroboros.errors import InvalidInputError
 from ouroboros.resolvers.storeuse import (
     audit_write,
+    blocks_unless_in_memory,
     count_param,
     param,
     params_of,
@@ -214,6 +215,13 @@ def operations(runtime: Runtime) -> list[Any]:
     def store(env: Any) -> Any:
         return store_of(runtime, env)
 
+    # In-memory reads of the owner run inline on the event loop; otherwise in a worker thread.
+    entities_block = blocks_unless_in_memory(runtime, "get_entities")
+    relations_block = blocks_unless_in_memory(runtime, "relations_of")
+    search_block = blocks_unless_in_memory(
+        runtime, "search", lambda env: (param(params_of(env), "mode", default="auto"),)
+    )
+
     # --- per entity --------------------------------------------------------------------
 
     @resolver(
@@ -222,7 +230,7 @@ def operations(runtime: Runtime) -> list[Any]:
         output=ENTITY_ATTRS,
         types=ENTITY_TYPES,
         batch=True,
-        blocking=True,
+        blocking=entities_block,
     )
     def entity_resolver(env: Any, inputs: list[Any]) -> list[dict[str, Any]]:
         names = [_usable_name(i.get("entity/name")) for i in inputs]
@@ -255,7 +263,7 @@ def operations(runtime: Runtime) -> list[Any]:
         output=[{"entity/relations-out": RELATION_QUERY}],
         types={"entity/relations-out": list},
         batch=True,
-        blocking=True,
+        blocking=relations_block,
     )
     def relations_out_resolver(env: Any, inputs: list[Any]) -> list[dict[str, Any]]:
         return [{"entity/relations-out": rs} for rs in relations_by(env, inputs, "out")]
@@ -266,7 +274,7 @@ def operations(runtime: Runtime) -> list[Any]:
         output=[{"entity/relations-in": RELATION_QUERY}],
         types={"entity/relations-in": list},
         batch=True,
-        blocking=True,
+        blocking=relations_block,
     )
     def relations_in_resolver(env: Any, inputs: list[Any]) -> list[dict[str, Any]]:
         return [{"entity/relations-in": rs} for rs in relations_by(env, inputs, "in")]
@@ -319,7 +327,7 @@ def operations(runtime: Runtime) -> list[Any]:
         ],
         params=["query", "limit", "mode"],
         types={"graph/search": list, "graph/search-meta": dict},
-        blocking=True,
+        blocking=search_block,
     )
     def search_resolver(env: Any, _data: Any) -> dict[str, Any]:
         params = params_of(env)
@@ -355,7 +363,7 @@ def operations(runtime: Runtime) -> list[Any]:
         output=[{"graph/nodes": ENTITY_SUMMARY}],
         params=["names"],
         types={"graph/nodes": list},
-        blocking=True,
+        blocking=entities_block,
     )
     def nodes_resolver(env: Any, _data: Any) -> dict[str, Any]:
         names = _names_param(param(params_of(env), "names", "name", default=[]), "names")

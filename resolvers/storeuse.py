@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.errors import InvalidInputError, StoreError
@@ -11,7 +11,15 @@ from ouroboros.errors import InvalidInputError, StoreError
 if TYPE_CHECKING:
     from ouroboros.resolvers.runtime import Runtime
 
-__all__ = ["audit_write", "caller_id", "count_param", "param", "params_of", "store_of"]
+__all__ = [
+    "audit_write",
+    "blocks_unless_in_memory",
+    "caller_id",
+    "count_param",
+    "param",
+    "params_of",
+    "store_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +72,32 @@ def store_of(runtime: Runtime, env: Any) -> Any:
     if store is None:
         raise StoreError("no store is configured for the memory and knowledge-graph resolvers")
     return store
+
+
+def blocks_unless_in_memory(
+    runtime: Runtime, method: str, args: Callable[[Any], tuple[Any, ...]] | None = None
+) -> Callable[[Any], bool]:
+    """Return a ``blocking=`` predicate for a read resolver that calls store ``method``.
+
+    The call goes to a worker thread unless the request's store answers ``method`` (with
+    ``args(env)``) from this process's memory: the owner's graph reads take microseconds,
+    less than the thread hop. A client's store (RPC) or an unknown store keeps the thread.
+    """
+
+    def blocking(env: Any) -> bool:
+        try:
+            store = store_of(runtime, env)
+        except StoreError:
+            return True
+        check = getattr(store, "answers_in_memory", None)
+        if check is None:
+            return True
+        try:
+            return not check(method, *(args(env) if args is not None else ()))
+        except Exception:  # a bad param: let the resolver report it, in a thread as before
+            return True
+
+    return blocking
 
 
 def caller_id(env: Any) -> str:

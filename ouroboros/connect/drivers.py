@@ -91,10 +91,18 @@ def _call_sync(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
     return op.fn(*args)
 
 
-async def _call_async(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
+def _blocks(op: Resolver | Mutation, env: Env) -> bool:
+    """Whether a sync ``op`` goes to a worker thread: ``blocking``, or its per-call predicate."""
+    blocking = op.blocking
+    if blocking is True or blocking is False:
+        return blocking
+    return bool(blocking(env))
+
+
+async def _call_async(op: Resolver | Mutation, args: tuple[Any, ...], env: Env) -> Any:
     if op.is_async:
         return await _await_op(op, args)
-    if op.blocking or op.timeout is not None:
+    if op.timeout is not None or _blocks(op, env):
         call = functools.partial(op.fn, *args)
         if op.timeout is None:
             return await anyio.to_thread.run_sync(call)
@@ -113,7 +121,7 @@ def core_resolve_sync(env: Env, resolver: Resolver, payload: Any) -> Any:
 
 async def core_resolve_async(env: Env, resolver: Resolver, payload: Any) -> Any:
     """The core resolve function (async chain)."""
-    return await _call_async(resolver, (env, payload) if resolver.wants_env else (payload,))
+    return await _call_async(resolver, (env, payload) if resolver.wants_env else (payload,), env)
 
 
 def core_mutate_sync(env: Env, mutation: Mutation, params: Any) -> Any:
@@ -123,7 +131,7 @@ def core_mutate_sync(env: Env, mutation: Mutation, params: Any) -> Any:
 
 async def core_mutate_async(env: Env, mutation: Mutation, params: Any) -> Any:
     """The core mutate function (async chain)."""
-    return await _call_async(mutation, (env, params) if mutation.wants_env else (params,))
+    return await _call_async(mutation, (env, params) if mutation.wants_env else (params,), env)
 
 
 def _inline(r: Resolver, env: Env, payloads: list[Any]) -> list[Any]:
@@ -252,7 +260,7 @@ async def _invoke_async(run: Run, eff: Invoke) -> list[Any]:
     env.request = run
     chain = run.engine.chains.resolve_async
     t0 = perf_counter()
-    if chain is None and not r.is_async and not r.blocking and r.timeout is None:
+    if chain is None and not r.is_async and r.timeout is None and not _blocks(r, env):
         out = _inline(r, env, eff.payloads)
     else:
         out = await _gather(r, env, eff.payloads, chain or core_resolve_async)

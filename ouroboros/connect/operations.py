@@ -91,7 +91,7 @@ class Resolver:
     cache: bool = True
     timeout: float | None = None
     batch_chunk_size: int | None = None
-    blocking: bool = False
+    blocking: bool | Callable[[Any], bool] = False
     doc: str = ""
     params: Shape = EMPTY
     types: Mapping[str, Any] = field(default_factory=dict)
@@ -133,7 +133,7 @@ class Mutation:
     params: Shape = EMPTY
     output: Shape = EMPTY
     timeout: float | None = None
-    blocking: bool = False
+    blocking: bool | Callable[[Any], bool] = False
     doc: str = ""
     wants_env: bool = False
     is_async: bool = False
@@ -174,7 +174,7 @@ def make_resolver(
     cache: bool = True,
     timeout: float | None = None,
     batch_chunk_size: int | None = None,
-    blocking: bool = False,
+    blocking: bool | Callable[[Any], bool] = False,
     doc: str | None = None,
     params: Any = None,
     types: Mapping[str, Any] | None = None,
@@ -218,7 +218,7 @@ def resolver(
     cache: bool = True,
     timeout: float | None = None,
     batch_chunk_size: int | None = None,
-    blocking: bool = False,
+    blocking: bool | Callable[[Any], bool] = False,
     doc: str | None = None,
     params: Any = None,
     types: Mapping[str, Any] | None = None,
@@ -230,7 +230,8 @@ def resolver(
     takes a list of inputs and returns a list of maps in order. ``priority``: higher wins when
     several resolvers provide an attribute. ``cache=False`` opts out of the per-request cache.
     ``timeout`` (seconds), ``batch_chunk_size``, ``blocking`` (sync function run in a worker
-    thread under ``process_async``), ``doc``, ``params`` (documentary), ``types`` (attribute →
+    thread under ``process_async``; or a predicate ``blocking(env) -> bool`` deciding per call,
+    e.g. not when the data is in this process's memory), ``doc``, ``params`` (documentary), ``types`` (attribute →
     Python type, registered as attribute specs). Raises ``RegistrationError`` on a bad declaration.
     """
     kwargs = dict(
@@ -263,7 +264,7 @@ def mutation(
     output: Any = None,
     params: Any = None,
     timeout: float | None = None,
-    blocking: bool = False,
+    blocking: bool | Callable[[Any], bool] = False,
     doc: str | None = None,
 ) -> Any:
     """Decorate a function as a mutation named ``name`` (``"ns/op"``); returns a ``Mutation``.

@@ -82,6 +82,10 @@ READ_METHODS = frozenset(
     }
 )
 METHODS = WRITE_METHODS | READ_METHODS
+# Reads the owner answers from its in-memory graph model (microseconds: no DuckDB, no I/O).
+IN_MEMORY_READS = frozenset(
+    {"get_entity", "get_entities", "relations_of", "open_nodes", "counts", "search"}
+)
 RESULT_RETENTION_HOURS = 24
 
 
@@ -154,6 +158,16 @@ class LocalStore:
                 [request_id, json.dumps(result, ensure_ascii=False), utcnow()],
             )
         return result
+
+    def answers_in_memory(self, method: str, *args: Any) -> bool:
+        """Whether ``method`` is answered from the in-memory graph model (no I/O, no model):
+        the graph reads, and ``search`` unless an embedding model would run (mode other than
+        keyword with an embedder configured)."""
+        if method not in IN_MEMORY_READS:
+            return False
+        if method == "search" and self.vectors is not None:
+            return bool(args) and args[0] == "keyword"
+        return True
 
     # --- memory --------------------------------------------------------------------------
 

@@ -76,6 +76,18 @@ class Store:
             self._aio = AsyncStore(self)
         return self._aio
 
+    def answers_in_memory(self, method: str, *args: Any) -> bool:
+        """Whether ``method`` (with ``args`` where they matter: ``search``'s mode) is answered
+        from this process's memory: the owner's graph reads take microseconds, so callers need
+        not move them off an event loop. False for a client (every call is a socket round trip).
+        """
+        target = self._target
+        if isinstance(target, Owner):
+            return target.local.answers_in_memory(method, *args)
+        if isinstance(target, LocalStore):
+            return target.answers_in_memory(method, *args)
+        return False
+
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if self._closed:
             raise StoreError("the store is closed")
