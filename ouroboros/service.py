@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from ouroboros.config import Settings
 
 if TYPE_CHECKING:
+    from ouroboros.connect.attributes import AttributeSpec
     from ouroboros.connect.interface import Engine
     from ouroboros.resolvers.runtime import Runtime
     from ouroboros.store import Store
-    from ouroboros.tools.registry import ToolRegistry
+    from ouroboros.tools.registry import Tool, ToolRegistry
 
 __all__ = ["Service", "build_service", "open_service"]
 
@@ -45,10 +46,20 @@ class Service:
         self.close()
 
 
-def build_service(settings: Settings, store: Store) -> Service:
+def build_service(
+    settings: Settings,
+    store: Store,
+    *,
+    operations: Iterable[Any] = (),
+    tools: Iterable[Tool] | None = None,
+    attributes: Iterable[AttributeSpec] = (),
+) -> Service:
     """Return a service over an open ``store``: resolvers bound, engine built, tools enabled.
 
-    Raises InvalidInputError when the tool selection in ``settings`` names unknown tools.
+    ``operations`` are extra resolvers and mutations registered beside the built-in ones (an
+    application's own attributes), ``tools`` replaces the built-in tool list, and ``attributes``
+    adds typed attribute specs. Raises InvalidInputError when the tool selection in ``settings``
+    names unknown tools, RegistrationError on duplicate operation or tool names.
     """
     from ouroboros.connect.interface import Engine
     from ouroboros.resolvers import all_operations
@@ -60,12 +71,13 @@ def build_service(settings: Settings, store: Store) -> Service:
     runtime = Runtime(settings=settings, store=store)
     runtime.lifecycle.boot()
     engine = Engine(
-        all_operations(runtime),
+        [all_operations(runtime), list(operations)],
+        attributes=attributes,
         max_depth=settings.max_query_depth,
         max_nodes=settings.max_query_nodes,
     )
     registry = ToolRegistry(
-        all_tools(),
+        all_tools() if tools is None else tools,
         engine=engine,
         recorder=store,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),

@@ -123,30 +123,15 @@ def fixture_tools() -> list[Any]:
 
 def make_service(settings: Settings) -> Service:
     """Return a service over a real store at ``settings.db_path`` (close it with ``close()``)."""
-    from ouroboros import Engine
-    from ouroboros.resolvers import all_operations
-    from ouroboros.resolvers.runtime import Runtime
+    from ouroboros.service import build_service
     from ouroboros.store import open_store
-    from ouroboros.tools.policy import RateLimiter
-    from ouroboros.tools.registry import ToolRegistry
 
     store = open_store(settings.db_path, embedder="hash")
-    runtime = Runtime(settings=settings, store=store)
-    runtime.lifecycle.boot()
     notes: dict[str, str] = {}
-    engine = Engine(
-        [all_operations(runtime), people_operations(notes)],
+    return build_service(
+        settings,
+        store,
+        operations=people_operations(notes),
+        tools=fixture_tools(),
         attributes=[AttributeSpec("person/name", str, doc="A person's unique name.")],
-        max_depth=settings.max_query_depth,
-        max_nodes=settings.max_query_nodes,
     )
-    registry = ToolRegistry(
-        fixture_tools(),
-        engine=engine,
-        recorder=store,
-        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
-        allow_mutations=settings.allow_mutations,
-        context={"settings": settings},
-    )
-    runtime.tools = registry
-    return Service(settings=settings, store=store, runtime=runtime, engine=engine, tools=registry)
