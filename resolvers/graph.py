@@ -24,6 +24,7 @@ from ouroboros.resolvers.storeuse import (
     param,
     params_of,
     store_of,
+    store_write,
 )
 
 if TYPE_CHECKING:
@@ -552,7 +553,7 @@ def operations(runtime: Runtime) -> list[Any]:
             entity_input(e, f"entities[{i}]")
             for i, e in enumerate(items(dict(params or {}), "entities", "graph/entities"))
         ]
-        created = store(env).create_entities(wanted)
+        created = store_write(env, store(env), "create_entities", wanted)
         if created:
             audit_write(
                 runtime, env, "graph/create-entities!", ", ".join(e["name"] for e in created)
@@ -573,7 +574,7 @@ def operations(runtime: Runtime) -> list[Any]:
             relation_input(r, f"relations[{i}]")
             for i, r in enumerate(items(dict(params or {}), "relations", "graph/relations"))
         ]
-        created = store(env).create_relations(wanted)
+        created = store_write(env, store(env), "create_relations", wanted)
         if created:
             audit_write(runtime, env, "graph/create-relations!", f"{len(created)} relations")
         return {
@@ -597,7 +598,7 @@ def operations(runtime: Runtime) -> list[Any]:
                     "contents": _pick(item, "contents", "entity/observations", "observations"),
                 }
             )
-        results = store(env).add_observations(wanted)
+        results = store_write(env, store(env), "add_observations", wanted)
         if any(r["addedObservations"] for r in results):
             audit_write(
                 runtime,
@@ -620,7 +621,7 @@ def operations(runtime: Runtime) -> list[Any]:
     )
     def delete_entities_mutation(env: Any, params: Any) -> dict[str, Any]:
         names = _names_param(items(dict(params or {}), "names", "entityNames"), "names")
-        count = store(env).delete_entities(names)
+        count = store_write(env, store(env), "delete_entities", names)
         if count:
             audit_write(runtime, env, "graph/delete-entities!", ", ".join(names))
         return {"graph/deleted-count": count}
@@ -641,7 +642,7 @@ def operations(runtime: Runtime) -> list[Any]:
                     "observations": _pick(item, "observations", "entity/observations"),
                 }
             )
-        count = store(env).delete_observations(wanted)
+        count = store_write(env, store(env), "delete_observations", wanted)
         if count:
             audit_write(
                 runtime,
@@ -662,7 +663,7 @@ def operations(runtime: Runtime) -> list[Any]:
             relation_input(r, f"relations[{i}]")
             for i, r in enumerate(items(dict(params or {}), "relations", "graph/relations"))
         ]
-        count = store(env).delete_relations(wanted)
+        count = store_write(env, store(env), "delete_relations", wanted)
         if count:
             audit_write(runtime, env, "graph/delete-relations!", f"{count} relations")
         return {"graph/deleted-count": count}
@@ -679,7 +680,7 @@ def operations(runtime: Runtime) -> list[Any]:
         new = param(params, "to", "new-name", "newName")
         if old is None or new is None:
             raise InvalidInputError('graph/rename-entity! needs from and to: {:from "A" :to "B"}')
-        entity = store(env).rename_entity(old, new)
+        entity = store_write(env, store(env), "rename_entity", old, new)
         if old != new:
             audit_write(runtime, env, "graph/rename-entity!", f"{old} -> {new}")
         return {**entity_attrs(entity), "graph/renamed-from": old}

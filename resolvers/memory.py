@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.errors import InvalidInputError
-from ouroboros.resolvers.storeuse import audit_write, param, store_of
+from ouroboros.resolvers.storeuse import audit_write, param, store_of, store_write
 
 if TYPE_CHECKING:
     from ouroboros.resolvers.runtime import Runtime
@@ -157,7 +157,7 @@ def operations(runtime: Runtime) -> list[Any]:
         params = dict(params or {})
         key = _write_key(params, "memory/save!")
         value = param(params, "memory/value", "value")
-        record = store_of(runtime, env).memory_set(key, value)
+        record = store_write(env, store_of(runtime, env), "memory_set", key, value)
         audit_write(runtime, env, "memory/save!", key)
         return {
             "memory/key": key,
@@ -175,14 +175,14 @@ def operations(runtime: Runtime) -> list[Any]:
     def delete_mutation(env: Any, params: Any) -> dict[str, Any]:
         params = dict(params or {})
         key = memory_key(param(params, "memory/key", "key"))
-        existed = key is not None and store_of(runtime, env).memory_delete(key)
+        existed = key is not None and store_write(env, store_of(runtime, env), "memory_delete", key)
         if existed:
             audit_write(runtime, env, "memory/delete!", key or "-")
         return {"memory/key": key, "memory/deleted?": bool(existed)}
 
     @mutation(name="memory/clear!", output=["memory/cleared?", "memory/count"], blocking=True)
     def clear_mutation(env: Any, _params: Any) -> dict[str, Any]:
-        count = store_of(runtime, env).memory_clear()
+        count = store_write(env, store_of(runtime, env), "memory_clear")
         audit_write(runtime, env, "memory/clear!", f"{count} keys")
         return {"memory/cleared?": True, "memory/count": count}
 

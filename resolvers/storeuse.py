@@ -19,6 +19,7 @@ __all__ = [
     "param",
     "params_of",
     "store_of",
+    "store_write",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,23 @@ def blocks_unless_in_memory(
             return True
 
     return blocking
+
+
+def store_write(env: Any, store: Any, method: str, *args: Any) -> Any:
+    """Call write ``method`` of ``store``, carrying the tool call's pending audit when there is
+    one for this store (the registry's ``PendingAudit`` in the context): the store inserts the
+    record in the write's own transaction, so it commits with the write or not at all, and the
+    registry does not audit the call again. The first write of a call claims it.
+    """
+    context = getattr(env, "context", None) or {}
+    pending: Any = context.get("audit")
+    claim = getattr(pending, "claim", None)
+    record = claim(store) if claim is not None else None
+    if record is None:
+        return getattr(store, method)(*args)
+    result = getattr(store, method)(*args, audit=record)
+    pending.written = True
+    return result
 
 
 def caller_id(env: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,10 +19,11 @@ from ouroboros.errors import (
     RegistrationError,
     ToolNotFoundError,
 )
+from ouroboros.store.validate import check_identifier
 from ouroboros.tools.coerce import coerce_arguments
 from ouroboros.tools.policy import Caller, RateLimiter
 
-__all__ = ["Recorder", "Tool", "ToolContext", "ToolRegistry", "envelope_error"]
+__all__ = ["PendingAudit", "Recorder", "Tool", "ToolContext", "ToolRegistry", "envelope_error"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,36 @@ class Processor(Protocol):
     async def process_async(
         self, query: Any, entity: Any = None, *, context: Mapping[str, Any] | None = None
     ) -> dict[Any, Any]: ...
+
+
+class PendingAudit:
+    """The success audit record of one write-tool call, for the write itself to carry.
+
+    The registry puts it in the request context as ``"audit"``; the first store write of the
+    call claims it and passes ``record`` to the store, which inserts it in the write's own
+    transaction (one commit instead of two, and the record commits with the write or not at
+    all). ``written`` tells the registry it need not audit the call afterwards. ``store`` is
+    the recorder: a write to any other store does not claim it.
+    """
+
+    __slots__ = ("_claimed", "_lock", "record", "store", "written")
+
+    def __init__(self, store: Any, record: dict[str, Any]) -> None:
+        self.store = store
+        self.record = record
+        self.written = False
+        self._claimed = False
+        self._lock = threading.Lock()
+
+    def claim(self, store: Any) -> dict[str, Any] | None:
+        """Return the record for a write to ``store`` (once per call; else None)."""
+        if store is not self.store:
+            return None
+        with self._lock:
+            if self._claimed:
+                return None
+            self._claimed = True
+        return self.record
 
 
 @dataclass(frozen=True)
@@ -254,11 +286,14 @@ class ToolRegistry:
                 "error": exc.to_dict(),
                 "available_tools": self.names,
             }
+        pending: PendingAudit | None = None
         try:
             self._check(tool, caller)
             args = coerce_arguments(arguments, tool.input_schema, tool=tool.name)
             params = args
-            ctx = self.tool_context(caller, tool)
+            if tool.writes:
+                pending = self._pending_audit(tool, caller, params)
+            ctx = self.tool_context(caller, tool, audit=pending)
             result = await tool.invoke(args, ctx)
         except OuroborosError as exc:
             self._record(tool.name, caller, ok=False, started=started, error=exc, params=params)
@@ -271,7 +306,7 @@ class ToolRegistry:
             self._record(tool.name, caller, ok=False, started=started, error=wrapped, params=params)
             return envelope_error(tool.name, params, wrapped)
         self._record(tool.name, caller, ok=True, started=started, params=params)
-        if tool.writes:
+        if tool.writes and (pending is None or not pending.written):
             self._audit(tool, caller, params, outcome="ok")
         return {"tool": tool.name, "params": params, "status": "success", "result": result}
 
@@ -285,11 +320,14 @@ class ToolRegistry:
 
         return anyio.run(_run)
 
-    def tool_context(self, caller: Caller, tool: Tool | None = None) -> ToolContext:
+    def tool_context(
+        self, caller: Caller, tool: Tool | None = None, *, audit: PendingAudit | None = None
+    ) -> ToolContext:
         """Return the context a tool runs with for ``caller``.
 
         ``"audited"`` tells mutations that this registry audits the call (a write tool), so they
         do not audit it a second time; mutations reached any other way audit themselves.
+        ``"audit"`` (a ``PendingAudit``) lets the call's store write carry that audit record.
         """
         if self.engine is None:
             raise RegistrationError("this tool registry has no engine to run tools with")
@@ -297,6 +335,8 @@ class ToolRegistry:
         if tool is not None:
             context["tool"] = tool.name
             context["audited"] = tool.writes
+        if audit is not None:
+            context["audit"] = audit
         return ToolContext(
             engine=self.engine,
             caller=caller,
@@ -340,6 +380,23 @@ class ToolRegistry:
             self.recorder.record_event("tool", tool, ok, duration, details)
         except Exception:  # telemetry must never break a tool call
             log.warning("could not record telemetry for tool %s", tool, exc_info=True)
+
+    def _pending_audit(self, tool: Tool, caller: Caller, params: Any) -> PendingAudit | None:
+        """Return the call's success audit for its write to carry (None: audit afterwards)."""
+        if self.recorder is None or not callable(getattr(self.recorder, "audit", None)):
+            return None
+        record = {
+            "actor": caller.id,
+            "action": f"tool:{tool.name}",
+            "target": _audit_target(params),
+            "outcome": "ok",
+        }
+        try:  # a record the store would refuse must not fail the write: audit it afterwards
+            for field_name in ("actor", "action", "target", "outcome"):
+                check_identifier(record[field_name], field_name)
+        except OuroborosError:
+            return None
+        return PendingAudit(self.recorder, record)
 
     def _audit(self, tool: Tool, caller: Caller, params: Any, *, outcome: str) -> None:
         if self.recorder is None:

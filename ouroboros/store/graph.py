@@ -183,9 +183,13 @@ class KnowledgeGraph:
                 self._changed([eid])
 
             self.db.on_commit(apply)
-        with st.lock:
-            rec = st.entities[eid]
-            return rec.to_dict()
+            # Built here, not read back after the block: inside an enclosing transaction (an
+            # audited or RPC write) ``apply`` only runs at the outer commit.
+            with st.lock:
+                renamed = st.entities[eid].to_dict()
+        renamed["name"] = new
+        renamed["updated_at"] = iso(now) or ""
+        return renamed
 
     # --- observations --------------------------------------------------------------------
 

@@ -169,19 +169,40 @@ class LocalStore:
             return bool(args) and args[0] == "keyword"
         return True
 
+    def _audited(self, audit: Any, write: Any, *args: Any) -> Any:
+        """Run ``write(*args)``; with an ``audit`` record (``{actor, action, target, outcome,
+        details?}``) insert it in the same transaction: the record commits with the write or
+        not at all (a failed write leaves no audit row). The record is checked before writing.
+        """
+        if audit is None:
+            return write(*args)
+        if not isinstance(audit, Mapping):
+            raise InvalidInputError("audit must be a map {actor, action, target, outcome}")
+        row = self.telemetry.audit_row(
+            audit.get("actor"),
+            audit.get("action"),
+            audit.get("target"),
+            audit.get("outcome"),
+            audit.get("details"),
+        )
+        with self.db.transaction():
+            result = write(*args)
+            self.telemetry.write_audit(row)
+        return result
+
     # --- memory --------------------------------------------------------------------------
 
     def memory_get(self, key: str) -> dict[str, Any] | None:
         return self.memory.get(key)
 
-    def memory_set(self, key: str, value: Any) -> dict[str, Any]:
-        return self.memory.set(key, value)
+    def memory_set(self, key: str, value: Any, audit: Any = None) -> dict[str, Any]:
+        return self._audited(audit, self.memory.set, key, value)
 
-    def memory_delete(self, key: str) -> bool:
-        return self.memory.delete(key)
+    def memory_delete(self, key: str, audit: Any = None) -> bool:
+        return self._audited(audit, self.memory.delete, key)
 
-    def memory_clear(self) -> int:
-        return self.memory.clear()
+    def memory_clear(self, audit: Any = None) -> int:
+        return self._audited(audit, self.memory.clear)
 
     def memory_keys(self) -> list[str]:
         return self.memory.keys()
@@ -191,26 +212,26 @@ class LocalStore:
 
     # --- graph ---------------------------------------------------------------------------
 
-    def create_entities(self, entities: Any) -> list[dict[str, Any]]:
-        return self.graph.create_entities(entities)
+    def create_entities(self, entities: Any, audit: Any = None) -> list[dict[str, Any]]:
+        return self._audited(audit, self.graph.create_entities, entities)
 
-    def create_relations(self, relations: Any) -> list[dict[str, Any]]:
-        return self.graph.create_relations(relations)
+    def create_relations(self, relations: Any, audit: Any = None) -> list[dict[str, Any]]:
+        return self._audited(audit, self.graph.create_relations, relations)
 
-    def add_observations(self, observations: Any) -> list[dict[str, Any]]:
-        return self.graph.add_observations(observations)
+    def add_observations(self, observations: Any, audit: Any = None) -> list[dict[str, Any]]:
+        return self._audited(audit, self.graph.add_observations, observations)
 
-    def delete_entities(self, names: Any) -> int:
-        return self.graph.delete_entities(names)
+    def delete_entities(self, names: Any, audit: Any = None) -> int:
+        return self._audited(audit, self.graph.delete_entities, names)
 
-    def delete_observations(self, deletions: Any) -> int:
-        return self.graph.delete_observations(deletions)
+    def delete_observations(self, deletions: Any, audit: Any = None) -> int:
+        return self._audited(audit, self.graph.delete_observations, deletions)
 
-    def delete_relations(self, relations: Any) -> int:
-        return self.graph.delete_relations(relations)
+    def delete_relations(self, relations: Any, audit: Any = None) -> int:
+        return self._audited(audit, self.graph.delete_relations, relations)
 
-    def rename_entity(self, old: str, new: str) -> dict[str, Any]:
-        return self.graph.rename_entity(old, new)
+    def rename_entity(self, old: str, new: str, audit: Any = None) -> dict[str, Any]:
+        return self._audited(audit, self.graph.rename_entity, old, new)
 
     def get_entity(self, name: str) -> dict[str, Any] | None:
         return self.graph.get_entity(name)

@@ -30,11 +30,17 @@ __all__ = ["Store", "open_store"]
 MAX_FAILOVERS = 5
 
 
+def _audit_kw(audit: Any) -> dict[str, Any]:
+    return {} if audit is None else {"audit": audit}
+
+
 class Store:
     """Memory, knowledge graph, search, traversal, telemetry, audit and tokens (thread-safe).
 
     Use ``open_store()``; close with ``close()`` or a ``with`` block. ``store.aio`` has the same
-    methods as coroutines.
+    methods as coroutines. Every write method takes an optional ``audit`` record
+    (``{"actor", "action", "target", "outcome", "details"?}``), inserted in the write's own
+    transaction: it commits with the write or not at all.
     """
 
     def __init__(
@@ -144,17 +150,17 @@ class Store:
         """Return ``{"key", "value", "created_at", "updated_at"}`` or None."""
         return self._call("memory_get", key)
 
-    def memory_set(self, key: str, value: Any) -> dict[str, Any]:
+    def memory_set(self, key: str, value: Any, audit: Any = None) -> dict[str, Any]:
         """Store a JSON value; return the record with ``"created": True`` if the key was new."""
-        return self._call("memory_set", key, value)
+        return self._call("memory_set", key, value, **_audit_kw(audit))
 
-    def memory_delete(self, key: str) -> bool:
+    def memory_delete(self, key: str, audit: Any = None) -> bool:
         """Delete a key; return whether it existed."""
-        return bool(self._call("memory_delete", key))
+        return bool(self._call("memory_delete", key, **_audit_kw(audit)))
 
-    def memory_clear(self) -> int:
+    def memory_clear(self, audit: Any = None) -> int:
         """Delete every key; return how many there were."""
-        return int(self._call("memory_clear"))
+        return int(self._call("memory_clear", **_audit_kw(audit)))
 
     def memory_keys(self) -> list[str]:
         """Return every key, sorted."""
@@ -166,40 +172,46 @@ class Store:
 
     # --- knowledge graph -----------------------------------------------------------------
 
-    def create_entities(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def create_entities(
+        self, entities: list[dict[str, Any]], audit: Any = None
+    ) -> list[dict[str, Any]]:
         """Create ``[{"name", "entityType", "observations"}]``; return those created (existing
         names are skipped)."""
-        return self._call("create_entities", entities)
+        return self._call("create_entities", entities, **_audit_kw(audit))
 
-    def create_relations(self, relations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def create_relations(
+        self, relations: list[dict[str, Any]], audit: Any = None
+    ) -> list[dict[str, Any]]:
         """Create ``[{"from", "to", "relationType"}]``; return those created (duplicates skipped).
 
         Raises NotFoundError, writing nothing, if an endpoint does not exist.
         """
-        return self._call("create_relations", relations)
+        return self._call("create_relations", relations, **_audit_kw(audit))
 
-    def add_observations(self, observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def add_observations(
+        self, observations: list[dict[str, Any]], audit: Any = None
+    ) -> list[dict[str, Any]]:
         """Add ``[{"entityName", "contents"}]``; return ``[{"entityName", "addedObservations"}]``.
 
         Raises NotFoundError, writing nothing, if an entity does not exist.
         """
-        return self._call("add_observations", observations)
+        return self._call("add_observations", observations, **_audit_kw(audit))
 
-    def delete_entities(self, names: list[str]) -> int:
+    def delete_entities(self, names: list[str], audit: Any = None) -> int:
         """Delete entities with their observations and relations; return how many existed."""
-        return int(self._call("delete_entities", names))
+        return int(self._call("delete_entities", names, **_audit_kw(audit)))
 
-    def delete_observations(self, deletions: list[dict[str, Any]]) -> int:
+    def delete_observations(self, deletions: list[dict[str, Any]], audit: Any = None) -> int:
         """Delete ``[{"entityName", "observations"}]``; return how many were removed."""
-        return int(self._call("delete_observations", deletions))
+        return int(self._call("delete_observations", deletions, **_audit_kw(audit)))
 
-    def delete_relations(self, relations: list[dict[str, Any]]) -> int:
+    def delete_relations(self, relations: list[dict[str, Any]], audit: Any = None) -> int:
         """Delete exact ``[{"from", "to", "relationType"}]``; return how many existed."""
-        return int(self._call("delete_relations", relations))
+        return int(self._call("delete_relations", relations, **_audit_kw(audit)))
 
-    def rename_entity(self, old: str, new: str) -> dict[str, Any]:
+    def rename_entity(self, old: str, new: str, audit: Any = None) -> dict[str, Any]:
         """Rename an entity; return it. Raises NotFoundError or ConflictError."""
-        return self._call("rename_entity", old, new)
+        return self._call("rename_entity", old, new, **_audit_kw(audit))
 
     def get_entity(self, name: str) -> dict[str, Any] | None:
         """Return one entity or None."""

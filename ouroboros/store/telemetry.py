@@ -151,7 +151,13 @@ class Telemetry:
         self, actor: Any, action: Any, target: Any, outcome: Any, details: Any = None
     ) -> None:
         """Append one audit record (written at once, not buffered)."""
-        row = [
+        self.write_audit(self.audit_row(actor, action, target, outcome, details))
+
+    def audit_row(
+        self, actor: Any, action: Any, target: Any, outcome: Any, details: Any = None
+    ) -> list[Any]:
+        """Return a checked audit row for ``write_audit`` (raises InvalidInputError)."""
+        return [
             utcnow(),
             check_identifier(actor, "actor"),
             check_identifier(action, "action"),
@@ -159,6 +165,9 @@ class Telemetry:
             check_identifier(outcome, "outcome"),
             _details(details),
         ]
+
+    def write_audit(self, row: list[Any]) -> None:
+        """Insert an ``audit_row``; inside an open transaction it joins it (and its fate)."""
         with self.db.transaction() as cur:
             cur.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)", row)
 
