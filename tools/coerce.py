@@ -12,6 +12,9 @@ from ouroboros.errors import InvalidInputError
 
 __all__ = ["coerce_arguments"]
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
+_MAX_VALIDATORS = 1024
+
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -71,6 +74,19 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
     return value
 
 
+def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    """Return the validator of ``schema``, built once per schema object (tools' schemas live as
+    long as the tools; the entry holds the schema, so its id is not reused while cached)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    validator = jsonschema.Draft202012Validator(schema)
+    if len(_VALIDATORS) >= _MAX_VALIDATORS:
+        _VALIDATORS.clear()
+    _VALIDATORS[id(schema)] = (schema, validator)
+    return validator
+
+
 def coerce_arguments(
     arguments: Mapping[str, Any] | str | None, schema: Mapping[str, Any], *, tool: str
 ) -> dict[str, Any]:
@@ -96,8 +112,7 @@ def coerce_arguments(
     for key, prop in props.items():
         if key not in result and "default" in prop:
             result[key] = prop["default"]
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(result), key=lambda e: list(e.path))
+    errors = sorted(_validator(schema).iter_errors(result), key=lambda e: list(e.path))
     if errors:
         first = errors[0]
         where = ".".join(str(p) for p in first.path) or "(arguments)"
