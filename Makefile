@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 EDITABLE := --config-settings editable_mode=strict
 
-.PHONY: setup relink serve mcp test lint bench clean
+.PHONY: setup relink node serve mcp test lint bench clean
 
 # Create the virtualenv and install the package with its dev extras (once per pyproject change).
 $(BIN)/.installed: pyproject.toml
@@ -20,13 +20,20 @@ relink: $(BIN)/.installed
 	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . $(EDITABLE) >$(VENV)/relink.log 2>&1 \
 	  || { cat $(VENV)/relink.log; exit 1; }
 
+# Node packages for the interop tests (TypeScript MCP SDK, MCP Inspector, graphql-http audit);
+# skipped (and those tests skip) where npm is not installed.
+node:
+	@if command -v npm >/dev/null && [ ! -d tests/interop/node_modules ]; then \
+	  cd tests/interop && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
 serve: setup
 	$(BIN)/ouroboros serve
 
 mcp: setup
 	$(BIN)/ouroboros mcp
 
-test: setup
+test: setup node
 	$(BIN)/pytest
 
 lint: setup
@@ -36,10 +43,15 @@ lint: setup
 
 bench: setup
 	$(BIN)/pip install -q -e '.[bench]' $(EDITABLE)
+	@if command -v npm >/dev/null && [ ! -d bench/node/node_modules ]; then \
+	  cd bench/node && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/planner.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/mcp_vs_memory_server.py
+	$(BIN)/python bench/http_eql_vs_graphql.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
