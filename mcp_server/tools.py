@@ -15,6 +15,7 @@ import mcp_types as types
 from jsonschema import Draft202012Validator
 
 from ouroboros.errors import OuroborosError
+from ouroboros.tools.coerce import is_valid
 from ouroboros.tools.registry import Tool
 
 __all__ = [
@@ -153,15 +154,20 @@ class ToolAdapter:
 
     def __init__(self, *, check_output: bool = True) -> None:
         self.check_output = check_output
-        self._validators: dict[str, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+        self._validators: dict[
+            str, tuple[Mapping[str, Any], Draft202012Validator, dict[str, Any]]
+        ] = {}
 
     def result(self, tool: Tool | None, envelope: Mapping[str, Any]) -> types.CallToolResult:
         """Return the MCP result for ``envelope``, checked against the tool's output schema."""
         out = call_result(tool, envelope)
         if out.is_error or tool is None or not self.check_output:
             return out
-        validator = self._validator(tool)
-        if validator is None:
+        cached = self._validator(tool)
+        if cached is None:
+            return out
+        validator, schema = cached
+        if is_valid(schema, out.structured_content):  # the fast path for plain schemas
             return out
         problem = next(iter(validator.iter_errors(out.structured_content)), None)
         if problem is None:
@@ -175,13 +181,13 @@ class ToolAdapter:
         )
         return error_result(exc.to_dict())
 
-    def _validator(self, tool: Tool) -> Draft202012Validator | None:
+    def _validator(self, tool: Tool) -> tuple[Draft202012Validator, dict[str, Any]] | None:
         cached = self._validators.get(tool.name)
         if cached is not None and cached[0] is tool.output_schema:
-            return cached[1]
+            return cached[1], cached[2]
         schema, _ = mcp_output_schema(tool)
         if schema is None or tool.output_schema is None:
             return None
         validator = Draft202012Validator(schema)
-        self._validators[tool.name] = (tool.output_schema, validator)
-        return validator
+        self._validators[tool.name] = (tool.output_schema, validator, schema)
+        return validator, schema

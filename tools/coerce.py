@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import numbers
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonschema
 
 from ouroboros.errors import InvalidInputError
 
-__all__ = ["coerce_arguments"]
+__all__ = ["coerce_arguments", "compile_check", "is_valid"]
 
 _VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft202012Validator]] = {}
 _MAX_VALIDATORS = 1024
@@ -74,6 +75,161 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
     return value
 
 
+# --- a fast validity check for the plain schemas tools use ---------------------------------
+#
+# jsonschema walks a schema with a generic, allocation-heavy machinery (~75 us for a small
+# create_entities call, more for a search result). Tool schemas use a handful of keywords, so
+# those are compiled once into a plain predicate with the same Draft 2020-12 meaning. It only
+# says valid or not: an invalid value still goes through jsonschema, for the same messages.
+# A schema with any other keyword gets no predicate (jsonschema does everything, as before).
+
+Check = Callable[[Any], bool]
+_ANNOTATIONS = frozenset({"description", "title", "default", "examples", "$comment"})
+_KEYWORDS = _ANNOTATIONS | {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Number) and not isinstance(v, bool)
+
+
+def _is_integer(v: Any) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return True
+    return isinstance(v, float) and v.is_integer()
+
+
+_TYPES: dict[str, Check] = {
+    "array": lambda v: isinstance(v, list),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": _is_integer,
+    "null": lambda v: v is None,
+    "number": _is_number,
+    "object": lambda v: isinstance(v, dict),
+    "string": lambda v: isinstance(v, str),
+}
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _compile(schema: Any) -> Check:
+    if schema is True:
+        return lambda v: True
+    if schema is False:
+        return lambda v: False
+    if not isinstance(schema, Mapping) or not set(schema) <= _KEYWORDS:
+        raise _Unsupported
+    checks: list[Check] = []
+    if "type" in schema:
+        kinds = schema["type"]
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not isinstance(kinds, list) or not all(k in _TYPES for k in kinds):
+            raise _Unsupported
+        tests = [_TYPES[k] for k in kinds]
+        checks.append(tests[0] if len(tests) == 1 else lambda v: any(t(v) for t in tests))
+    if "enum" in schema:
+        options = schema["enum"]
+        if not isinstance(options, list) or not all(type(o) is str for o in options):
+            raise _Unsupported  # equality of other values has JSON Schema subtleties
+        allowed = frozenset(options)
+        checks.append(lambda v: isinstance(v, str) and v in allowed)
+    for word, holds in (
+        ("minimum", lambda v, b: v >= b),
+        ("maximum", lambda v, b: v <= b),
+    ):
+        if word in schema:
+            bound = schema[word]
+            if not _is_number(bound):
+                raise _Unsupported
+            checks.append(lambda v, b=bound, h=holds: not _is_number(v) or h(v, b))
+    for word, holds in (
+        ("minLength", lambda n, b: n >= b),
+        ("maxLength", lambda n, b: n <= b),
+    ):
+        if word in schema:
+            bound = schema[word]
+            if not _is_integer(bound):
+                raise _Unsupported
+            checks.append(lambda v, b=bound, h=holds: not isinstance(v, str) or h(len(v), b))
+    if "required" in schema:
+        required = schema["required"]
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise _Unsupported
+        names = tuple(required)
+        checks.append(lambda v: not isinstance(v, dict) or all(n in v for n in names))
+    properties = schema.get("properties", {})
+    if not isinstance(properties, Mapping):
+        raise _Unsupported
+    props = {name: _compile(sub) for name, sub in properties.items()}
+    extra: Check | None = None
+    if "additionalProperties" in schema:
+        extra = _compile(schema["additionalProperties"])
+    if props or extra is not None:
+
+        def check_object(v: Any, props: dict[str, Check] = props, extra: Any = extra) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for key, value in v.items():
+                test = props.get(key, extra)
+                if test is not None and not test(value):
+                    return False
+            return True
+
+        checks.append(check_object)
+    if "items" in schema:
+        item = _compile(schema["items"])
+        checks.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
+    if not checks:
+        return lambda v: True
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(c(v) for c in checks)
+
+
+def compile_check(schema: Any) -> Check | None:
+    """Return ``check(value) -> bool``, the Draft 2020-12 validity of ``value`` against
+    ``schema``, or None when the schema uses a keyword this fast path does not implement."""
+    try:
+        return _compile(schema)
+    except (_Unsupported, RecursionError):
+        return None
+
+
+_CHECKS: dict[int, tuple[Any, Check | None]] = {}
+
+
+def is_valid(schema: Mapping[str, Any], value: Any) -> bool | None:
+    """Return whether ``value`` is valid against ``schema`` by the fast path (cached per schema
+    object), or None when the schema needs jsonschema."""
+    cached = _CHECKS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        if len(_CHECKS) >= _MAX_VALIDATORS:
+            _CHECKS.clear()
+        cached = (schema, compile_check(schema))
+        _CHECKS[id(schema)] = cached
+    check = cached[1]
+    if check is None:
+        return None
+    try:
+        return check(value)
+    except Exception:  # values no JSON has (complex numbers...): let jsonschema judge
+        return None
+
+
 def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
     """Return the validator of ``schema``, built once per schema object (tools' schemas live as
     long as the tools; the entry holds the schema, so its id is not reused while cached)."""
@@ -112,6 +268,8 @@ def coerce_arguments(
     for key, prop in props.items():
         if key not in result and "default" in prop:
             result[key] = prop["default"]
+    if is_valid(schema, result):
+        return result
     errors = sorted(_validator(schema).iter_errors(result), key=lambda e: list(e.path))
     if errors:
         first = errors[0]
