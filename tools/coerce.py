@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -126,6 +127,14 @@ class _Unsupported(Exception):
     pass
 
 
+def _number_bound(holds: Callable[[Any, Any], bool], bound: Any) -> Check:
+    return lambda v: not _is_number(v) or holds(v, bound)
+
+
+def _length_bound(holds: Callable[[Any, Any], bool], bound: Any) -> Check:
+    return lambda v: not isinstance(v, str) or holds(len(v), bound)
+
+
 def _compile(schema: Any) -> Check:
     if schema is True:
         return lambda v: True
@@ -147,24 +156,18 @@ def _compile(schema: Any) -> Check:
             raise _Unsupported  # equality of other values has JSON Schema subtleties
         allowed = frozenset(options)
         checks.append(lambda v: isinstance(v, str) and v in allowed)
-    for word, holds in (
-        ("minimum", lambda v, b: v >= b),
-        ("maximum", lambda v, b: v <= b),
-    ):
+    for word, holds in (("minimum", operator.ge), ("maximum", operator.le)):
         if word in schema:
             bound = schema[word]
             if not _is_number(bound):
                 raise _Unsupported
-            checks.append(lambda v, b=bound, h=holds: not _is_number(v) or h(v, b))
-    for word, holds in (
-        ("minLength", lambda n, b: n >= b),
-        ("maxLength", lambda n, b: n <= b),
-    ):
+            checks.append(_number_bound(holds, bound))
+    for word, holds in (("minLength", operator.ge), ("maxLength", operator.le)):
         if word in schema:
             bound = schema[word]
             if not _is_integer(bound):
                 raise _Unsupported
-            checks.append(lambda v, b=bound, h=holds: not isinstance(v, str) or h(len(v), b))
+            checks.append(_length_bound(holds, bound))
     if "required" in schema:
         required = schema["required"]
         if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
