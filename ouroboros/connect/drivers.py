@@ -254,16 +254,34 @@ async def _gather(
     return out
 
 
+def _invoke_inline(run: Run, eff: Invoke) -> list[Any] | None:
+    """Run ``eff`` on the spot when nothing in it awaits (a plain sync resolver that does not
+    block, no plugin chain, no timeout); return None when it needs the event loop."""
+    r = eff.resolver
+    env = eff.env
+    if (
+        run.engine.chains.resolve_async is not None
+        or r.is_async
+        or r.timeout is not None
+        or _blocks(r, env)
+    ):
+        return None
+    env.request = run
+    t0 = perf_counter()
+    out = _inline(r, env, eff.payloads)
+    _finish(run, r, eff, out, perf_counter() - t0)
+    return out
+
+
 async def _invoke_async(run: Run, eff: Invoke) -> list[Any]:
+    out = _invoke_inline(run, eff)
+    if out is not None:
+        return out
     r = eff.resolver
     env = eff.env
     env.request = run
-    chain = run.engine.chains.resolve_async
     t0 = perf_counter()
-    if chain is None and not r.is_async and r.timeout is None and not _blocks(r, env):
-        out = _inline(r, env, eff.payloads)
-    else:
-        out = await _gather(r, env, eff.payloads, chain or core_resolve_async)
+    out = await _gather(r, env, eff.payloads, run.engine.chains.resolve_async or core_resolve_async)
     _finish(run, r, eff, out, perf_counter() - t0)
     return out
 
@@ -299,30 +317,72 @@ def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
     return group
 
 
-async def _parallel(run: Run, gens: list[Generator[Any, Any, Any]]) -> list[Any]:
-    results: list[Any] = [None] * len(gens)
+_START: Any = object()
 
-    async def branch(i: int, g: Generator[Any, Any, Any]) -> None:
-        results[i] = await drive_async(run, g)
+
+def _advance_inline(run: Run, gen: Generator[Any, Any, Any]) -> tuple[bool, Any]:
+    """Drive ``gen`` while its effects run on the spot; return ``(True, result)`` when it
+    finished, or ``(False, effect)`` with the first effect that needs the event loop."""
+    send: Any = None
+    while True:
+        try:
+            eff = gen.send(send)
+        except StopIteration as stop:
+            return True, stop.value
+        if type(eff) is not Invoke:
+            return False, eff
+        out = _invoke_inline(run, eff)
+        if out is None:
+            return False, eff
+        send = out
+
+
+async def _parallel(run: Run, gens: list[Generator[Any, Any, Any]]) -> list[Any]:
+    """Run branches concurrently. Each is first driven on the spot as far as its effects allow
+    (what a task would do before its first await, in the same order); only branches left
+    waiting on a thread, a coroutine or a nested ``Parallel`` get a task (none when one is left).
+    """
+    results: list[Any] = [None] * len(gens)
+    waiting: list[tuple[int, Generator[Any, Any, Any], Any]] = []
+    for i, g in enumerate(gens):
+        done, value = _advance_inline(run, g)
+        if done:
+            results[i] = value
+        else:
+            waiting.append((i, g, value))
+    if not waiting:
+        return results
+    if len(waiting) == 1:
+        i, g, eff = waiting[0]
+        results[i] = await drive_async(run, g, eff)
+        return results
+
+    async def branch(i: int, g: Generator[Any, Any, Any], eff: Any) -> None:
+        results[i] = await drive_async(run, g, eff)
 
     try:
         async with anyio.create_task_group() as tg:
-            for i, g in enumerate(gens):
-                tg.start_soon(branch, i, g)
+            for i, g, eff in waiting:
+                tg.start_soon(branch, i, g, eff)
     except BaseExceptionGroup as group:
         leaf = _first_error(group)
         raise leaf from leaf.__cause__
     return results
 
 
-async def drive_async(run: Run, gen: Generator[Any, Any, Any]) -> Any:
-    """Run the runner generator ``gen`` to completion with anyio (concurrent where it may)."""
+async def drive_async(run: Run, gen: Generator[Any, Any, Any], first: Any = _START) -> Any:
+    """Run the runner generator ``gen`` to completion with anyio (concurrent where it may).
+
+    ``first``: an effect ``gen`` already yielded and is waiting on (resuming a branch).
+    """
     send: Any = None
+    eff = first
     while True:
-        try:
-            eff = gen.send(send)
-        except StopIteration as stop:
-            return stop.value
+        if eff is _START:
+            try:
+                eff = gen.send(send)
+            except StopIteration as stop:
+                return stop.value
         kind = type(eff)
         if kind is Invoke:
             send = await _invoke_async(run, eff)
@@ -332,3 +392,4 @@ async def drive_async(run: Run, gen: Generator[Any, Any, Any]) -> Any:
             send = await _mutate_async(run, eff)
         else:  # pragma: no cover - a bug in the runner
             raise TypeError(f"unknown effect {eff!r}")
+        eff = _START

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import anyio
+import pytest
 
 from ouroboros import Engine, resolver
 from ouroboros.connect import levels
@@ -68,3 +69,58 @@ def test_blocking_predicate_decides_per_call_where_a_sync_resolver_runs():
     assert threads[0] == loop_thread  # inline on the event loop
     assert threads[1] != loop_thread  # in a worker thread
     assert engine.process("[:where]") == {"where": "ok"}  # the sync driver runs it inline
+
+
+def test_parallel_branches_mix_inline_and_threaded_resolvers():
+    threads: dict[str, str] = {}
+
+    def make(name: str, blocking: bool):
+        @resolver(input=["id"], output=[name], name=f"r/{name}", blocking=blocking)
+        def fn(inp):
+            threads[name] = threading.current_thread().name
+            return {name: f"{name}-{inp['id']}"}
+
+        return fn
+
+    @resolver(output=[{"items": ["id"]}, {"other": ["id"]}])
+    def roots(_inp):
+        return {"items": [{"id": 1}, {"id": 2}], "other": [{"id": 3}]}
+
+    engine = Engine([roots, make("fast", False), make("slow", True), make("also", False)])
+    query = "[{:items [:fast :slow]} {:other [:also :fast]}]"
+
+    async def run() -> tuple[dict, str]:
+        return await engine.process_async(query), threading.current_thread().name
+
+    result, loop_thread = anyio.run(run)
+    assert result == {
+        "items": [{"fast": "fast-1", "slow": "slow-1"}, {"fast": "fast-2", "slow": "slow-2"}],
+        "other": [{"also": "also-3", "fast": "fast-3"}],
+    }
+    assert threads["also"] == loop_thread
+    assert threads["slow"] != loop_thread
+    assert result == engine.process(query)
+
+
+def test_an_error_in_an_inline_branch_is_raised_as_is():
+    from ouroboros.errors import ResolverError
+
+    @resolver(output=[{"a": ["x"]}, {"b": ["y"]}])
+    def roots(_inp):
+        return {"a": [{}], "b": [{}]}
+
+    @resolver(output=["x"], blocking=True)
+    def x(_inp):
+        return {"x": 1}
+
+    @resolver(output=["y"])
+    def y(_inp):
+        raise ValueError("boom")
+
+    engine = Engine([roots, x, y])
+
+    async def run() -> dict:
+        return await engine.process_async("[{:a [:x]} {:b [:y]}]")
+
+    with pytest.raises(ResolverError, match="boom"):
+        anyio.run(run)
