@@ -4,6 +4,11 @@
 semantic or hybrid without one falls back to keyword and says so in ``note``. Hybrid fuses the
 two rankings with RRF (score = Σ 1 / (60 + rank)), which needs no score calibration between
 BM25 and cosine.
+
+``total`` is the number of matching entities. In keyword mode it is exact whenever that is cheap
+(see ``textindex``); when it had to be estimated the result also carries
+``"total_is_estimate": true`` (the key is absent otherwise, so existing callers that read
+``total`` as an integer are unaffected).
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ class Searcher:
         self.vectors = vectors
 
     def search(self, query: Any, limit: int = 10, mode: str = "auto") -> dict[str, Any]:
-        """Return ``{"mode", "results": [{name, entityType, observations, score}], "total", "note"?}``."""
+        """Return ``{"mode", "results": [{name, entityType, observations, score}], "total",
+        "total_is_estimate"?, "note"?}``."""
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("search query must be a non-empty string")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
@@ -41,6 +47,7 @@ class Searcher:
         if mode not in MODES:
             raise InvalidInputError(f"mode must be one of {', '.join(MODES)}")
         note = None
+        estimated = False
         used = mode
         if mode == "auto":
             used = "hybrid" if self.vectors is not None else "keyword"
@@ -51,7 +58,7 @@ class Searcher:
 
         if used == "keyword":
             with self.state.lock:
-                hits, total = self.state.index.search(query, limit)
+                hits, total, estimated = self.state.index.search_with_total(query, limit)
             ranked = [(h.doc, h.score) for h in hits]
         elif used == "semantic":
             assert self.vectors is not None
@@ -86,6 +93,8 @@ class Searcher:
                         }
                     )
         out: dict[str, Any] = {"mode": used, "results": results, "total": total}
+        if estimated:
+            out["total_is_estimate"] = True
         if note:
             out["note"] = note
         return out
