@@ -41,6 +41,7 @@ from ouroboros.eql.ast import (
     Symbol,
     Union,
     UnionEntry,
+    is_wildcard,
 )
 from ouroboros.eql.reader import MAX_DEPTH
 from ouroboros.errors import EQLError
@@ -221,7 +222,7 @@ def _join(value: Mapping[Any, Any], path: list[Any]) -> Join | Call:
     dispatch: Keyword
     if isinstance(key, EList):
         head = _list(key, [*path, "key"])
-        if type(head) is not Prop or head.key == WILDCARD:
+        if type(head) is not Prop or is_wildcard(head.key):
             raise _error("a join key must be a property, an ident or a param expression", where)
         key, dispatch, params = head.key, cast(Keyword, head.dispatch_key), dict(head.params)
     elif isinstance(key, tuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ouroboros.eql.ast import Call, ChildNode, Join, Node, Prop, Root, Union, UnionEntry
+from ouroboros.eql.ast import Call, ChildNode, Join, Node, Prop, Root, Symbol, Union, UnionEntry
 from ouroboros.eql.convert import RECURSE, ast_to_query, query_expr, query_to_ast
 from ouroboros.eql.parser import parse
 from ouroboros.eql.printer import to_edn
@@ -54,12 +54,13 @@ def merge_queries(a: QueryLike, b: QueryLike) -> list[Any]:
 
 
 def _identity(node: ChildNode) -> Any:
-    key = (type(node) is Call, node.key)
+    """What makes two children "the same" when merging: kind, key type and key (`:*` ≠ `*`)."""
+    kind = (type(node) is Call, type(node.key) is Symbol)
     try:
-        hash(key)
-    except TypeError:
-        return (type(node) is Call, to_edn(node.key))
-    return key
+        hash(node.key)
+    except TypeError:  # an ident whose value is a list (query data allows it)
+        return (*kind, to_edn(node.key))
+    return (*kind, node.key)
 
 
 def _merge_children(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -70,10 +71,36 @@ def _merge_children(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
         index = where.get(identity)
         if index is None:
             where[identity] = len(merged)
-            merged.append(node)
+            merged.append(_normalized(node))
         else:
             merged[index] = _merge_nodes(merged[index], node)
     return tuple(merged)
+
+
+def _normalized(node: Any) -> Any:
+    """``node`` with repeated children inside it merged too (so merging is idempotent)."""
+    if isinstance(node, Prop) or node.children is None:
+        return node
+    union = _union_of(node) if isinstance(node, Join) else None
+    if union is not None:
+        merged = _merge_unions(union, _union(()))
+        return _join_like(node, merged.query, (merged,), node.params, node.meta)
+    children = _merge_children(node.children, ())
+    if len(children) == len(node.children) and all(
+        new is old for new, old in zip(children, node.children, strict=True)
+    ):
+        return node
+    query = [query_expr(child) for child in children]
+    if isinstance(node, Call):
+        return Call(
+            key=node.key,
+            dispatch_key=node.dispatch_key,
+            params=node.params,
+            query=query,
+            children=children,
+            meta=node.meta,
+        )
+    return _join_like(node, query, children, node.params, node.meta)
 
 
 def _merge_nodes(x: Any, y: Any) -> Any:
@@ -130,15 +157,12 @@ def _merge_unions(x: Union, y: Union) -> Union:
     entries: dict[Any, UnionEntry] = {}
     for entry in (*x.children, *y.children):
         seen = entries.get(entry.union_key)
-        if seen is None:
-            entries[entry.union_key] = entry
-        else:
-            children = _merge_children(seen.children, entry.children)
-            entries[entry.union_key] = UnionEntry(
-                union_key=entry.union_key,
-                query=[query_expr(child) for child in children],
-                children=children,
-            )
+        children = _merge_children(seen.children if seen else (), entry.children)
+        entries[entry.union_key] = UnionEntry(
+            union_key=entry.union_key,
+            query=[query_expr(child) for child in children],
+            children=children,
+        )
     return _union(tuple(entries.values()))
 
 

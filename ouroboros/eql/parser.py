@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 from ouroboros.eql.ast import (
@@ -31,6 +30,7 @@ from ouroboros.eql.ast import (
     Tagged,
     Union,
     UnionEntry,
+    is_wildcard,
 )
 from ouroboros.eql.atoms import (
     atom_value,
@@ -56,8 +56,27 @@ from ouroboros.errors import EQLSyntaxError
 
 __all__ = ["parse"]
 
-_NO_PARAMS: Mapping[Any, Any] = MappingProxyType({})
-"""The params of every parsed node that has none: shared, so read-only."""
+
+class _NoParams(dict):
+    """An empty dict that refuses changes: the params of every parsed node that has none.
+
+    Shared by all such nodes (and by the cached keyword props), so it must never change; being a
+    dict it still passes ``isinstance(x, dict)``, ``json.dumps`` and ``== {}``.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("the params of a parsed EQL node are read-only; build a new node instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+_NO_PARAMS: Mapping[Any, Any] = _NoParams()
 
 
 def parse(text: str | bytes) -> Root:
@@ -241,7 +260,7 @@ def _join(form: Form, meta: dict[Any, Any] | None) -> Join | Call:
         head = _list(key_item)
         if type(head) is Call:
             return _mutation_join(head, value_item, meta)
-        if type(head) is not Prop or head.key == WILDCARD:
+        if type(head) is not Prop or is_wildcard(head.key):
             raise ReadError(
                 "a join key must be a property, an ident or a param expression (:k {...}), "
                 f"found {describe(key_item.items[0])} inside the list",
@@ -370,10 +389,8 @@ def _list(form: Form) -> ChildNode:
             "a parameter list is (expression {params}): one params map after the expression",
             position(items[2]),
         )
-    node = _expr(head)
-    if type(node) is Call:
-        raise ReadError("a mutation cannot be wrapped in a parameter list", position(head))
-    return _add_params(node, _params(form))
+    # The head may be a whole join, a mutation join included: ({ns/op [...]} {params}).
+    return _add_params(_expr(head), _params(form))
 
 
 def _optional(form: Form) -> ChildNode:

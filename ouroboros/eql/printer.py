@@ -108,6 +108,8 @@ def _union_entry(entry: UnionEntry) -> str:
 
 
 def _call(node: Call) -> str:
+    if node.key in ("*", "...", "?"):
+        raise EQLError(f"{node.key} is not a mutation name")
     name = _symbol(node.key)
     head = f"({name} {_map(node.params)})" if node.params else f"({name})"
     if node.children is None and node.query is None:

@@ -100,6 +100,13 @@ _new_str = str.__new__
 
 _OPENERS = frozenset({"LSQB", "LBRACE", "LPAR", "HASH_LBRACE"})
 _CLOSERS = frozenset({"RSQB", "RBRACE", "RPAR"})
+# What a terminal does to the bracket depth; 0 marks the scanner's END and UNEXPECTED.
+_NESTING = {
+    **dict.fromkeys(_OPENERS, 1),
+    **dict.fromkeys(_CLOSERS, -1),
+    "END": 0,
+    "UNEXPECTED": 0,
+}
 _TOO_DEEP = f"the query nests deeper than {MAX_DEPTH} levels of brackets"
 
 
@@ -284,23 +291,31 @@ def read(text: str) -> list[Any]:
     depth = 0
     for match in tables.scan.finditer(text):
         kind = match.lastgroup or "END"
-        if kind == "END":
-            break
-        start = match.start(kind)
-        if kind == "UNEXPECTED":
-            raise ReadError(_unexpected_character(text, start), start)
-        if kind in _OPENERS:
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ReadError(_TOO_DEEP, start)
-        elif kind in _CLOSERS:
+        nesting = _NESTING.get(kind)
+        token: Token | None
+        if nesting is None or nesting > 0:  # an atom or an opening bracket: keep text and place
+            token = atom = _new_str(Token, match.group(kind))
+            atom.type = kind
+            atom.start_pos = match.start(kind)
+            if nesting:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ReadError(_TOO_DEEP, match.start(kind))
+        elif nesting < 0:  # a closing bracket: its value is never read, its place only on error
+            token = None
             depth -= 1
-        token = _new_str(Token, match.group(kind))
-        token.type = kind
-        token.start_pos = start
+        elif kind == "END":
+            break
+        else:
+            start = match.start(kind)
+            raise ReadError(_unexpected_character(text, start), start)
         while True:
             step = actions[states[-1]].get(kind)
             if step is None:
+                if token is None:
+                    token = atom = _new_str(Token, match.group(kind))
+                    atom.type = kind
+                    atom.start_pos = match.start(kind)
                 raise ReadError(*_unexpected(token, values, text))
             shift, arg = step
             if shift:
