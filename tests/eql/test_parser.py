@@ -22,9 +22,17 @@ from ouroboros.eql import (
     Union,
     UnionEntry,
     parse,
+    to_edn,
 )
 
 K = Keyword
+
+
+def parsed(text: str | bytes) -> Root:
+    """Parse, and check on the way that printing the AST and parsing it again gives it back."""
+    root = parse(text)
+    assert parse(to_edn(root)) == root
+    return root
 
 
 def prop(name: str, **params: object) -> Prop:
@@ -32,20 +40,20 @@ def prop(name: str, **params: object) -> Prop:
 
 
 def only(text: str) -> object:
-    root = parse(text)
+    root = parsed(text)
     assert len(root.children) == 1
     return root.children[0]
 
 
 def test_properties_simple_qualified_and_placeholder() -> None:
-    root = parse("[:a :user/name :a.b/c-d? :>/place]")
+    root = parsed("[:a :user/name :a.b/c-d? :>/place]")
     assert root == Root(children=(prop("a"), prop("user/name"), prop("a.b/c-d?"), prop(">/place")))
     assert root.children[1].key == "user/name"
     assert type(root.children[1].key) is Keyword
 
 
 def test_empty_query() -> None:
-    assert parse("[]") == Root(children=())
+    assert parsed("[]") == Root(children=())
 
 
 def test_join() -> None:
@@ -154,7 +162,7 @@ def test_optional_sugar() -> None:
 
 
 def test_metadata_on_root_join_list_and_ident() -> None:
-    root = parse('^{:doc "q"} [^:flag {:a [:b]} ^{:m 1} (:c {:p 1}) ^:i [:user/id 1]]')
+    root = parsed('^{:doc "q"} [^:flag {:a [:b]} ^{:m 1} (:c {:p 1}) ^:i [:user/id 1]]')
     assert root.meta == {K("doc"): "q"}
     join, params, ident = root.children
     assert join.meta == {K("flag"): True}
@@ -163,7 +171,7 @@ def test_metadata_on_root_join_list_and_ident() -> None:
 
 
 def test_metadata_layers_merge_outer_wins_and_subquery_meta_joins_the_join() -> None:
-    root = parse("^:a ^{:a false :b 1} []")
+    root = parsed("^:a ^{:a false :b 1} []")
     assert root.meta == {K("a"): True, K("b"): 1}
     join = only("[^{:x 1} {:j ^{:y 2} [:k]}]")
     assert join.meta == {K("x"): 1, K("y"): 2}
@@ -176,7 +184,7 @@ def test_comments_commas_discard_and_whitespace() -> None:
      #_ :dropped #_ #_ :x :y
      #_{:gone [:x]} :c,,,]
     """
-    assert parse(text) == Root(children=(prop("a"), prop("b"), prop("c")))
+    assert parsed(text) == Root(children=(prop("a"), prop("b"), prop("c")))
 
 
 def test_values_in_params() -> None:
@@ -211,10 +219,22 @@ def test_inst_without_offset_is_utc() -> None:
 
 
 def test_bytes_input() -> None:
-    assert parse(b"[:a]") == parse("[:a]")
-    assert parse("\ufeff[:a]".encode()) == parse("[:a]")
+    assert parsed(b"[:a]") == parsed("[:a]")
+    assert parsed("\ufeff[:a]".encode()) == parsed("[:a]")
 
 
 @pytest.mark.parametrize("text", ["[:a]", "  [:a]  ", "[:a] ; done", "[:a] #_ :ignored"])
 def test_surroundings_of_the_query_vector(text: str) -> None:
-    assert parse(text) == Root(children=(prop("a"),))
+    assert parsed(text) == Root(children=(prop("a"),))
+
+
+def test_wrapped_mutation_join_equals_the_keyed_form() -> None:
+    wrapped = only("[({user/create! [:user/id]} {:n 1})]")
+    assert isinstance(wrapped, Call)
+    assert wrapped == only("[{(user/create! {:n 1}) [:user/id]}]")
+
+
+def test_the_keyword_star_is_a_property_not_the_wildcard() -> None:
+    node = only("[{(:* {:p 1}) [:a]}]")
+    assert isinstance(node, Join) and type(node.key) is Keyword and node.key == "*"
+    assert only("[:*]").key == Keyword("*") and type(only("[:*]").key) is Keyword
