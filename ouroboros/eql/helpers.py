@@ -123,7 +123,7 @@ def _merge_nodes(x: Any, y: Any) -> Any:
     if isinstance(x, Prop) and isinstance(y, Prop):
         return Prop(key=x.key, dispatch_key=x.dispatch_key, params=params, meta=meta)
     if isinstance(x, Prop) or isinstance(y, Prop):
-        join = y if isinstance(x, Prop) else x
+        join = _normalized(y if isinstance(x, Prop) else x)
         return _join_like(join, join.query, join.children, params, meta)
     query, children = _merge_subqueries(x, y)
     return _join_like(x, query, children, params, meta)
