@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import importlib
 import json
 import logging
-import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 import mcp_types as types
 from jsonschema import Draft202012Validator
 
+from ouroboros.eql.wire import result_to_json
 from ouroboros.errors import OuroborosError
 from ouroboros.tools.coerce import is_valid
 from ouroboros.tools.registry import Tool
@@ -74,40 +71,7 @@ def mcp_tool(tool: Tool) -> types.Tool:
 
 def to_wire(value: Any) -> Any:
     """Return ``value`` as JSON data (DESIGN §2): ident keys as EDN text, sets as arrays."""
-    if isinstance(value, str):
-        return value if type(value) is str else str.__str__(value)  # Keyword, Symbol
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if isinstance(value, Mapping):
-        return {_wire_key(k): to_wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_wire(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        items = [to_wire(v) for v in value]
-        try:
-            return sorted(items)
-        except TypeError:
-            return items
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def _wire_key(key: Any) -> str:
-    if isinstance(key, str):
-        return str.__str__(key)
-    if isinstance(key, tuple):  # an ident key, as its EDN text: "[:user/id 1]"
-        to_edn = getattr(importlib.import_module("ouroboros.eql"), "to_edn", None)
-        if to_edn is not None:
-            return str(to_edn(key))
-        return "[" + " ".join(f":{k}" if i == 0 else json.dumps(k) for i, k in enumerate(key)) + "]"
-    return str(key)
+    return result_to_json(value)
 
 
 def to_json_text(value: Any) -> str:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import uuid
 from collections.abc import Mapping
-from decimal import Decimal
-from importlib import import_module
 from typing import Any
 
 from ouroboros.eql.ast import EList, Ident, Keyword, Symbol
+from ouroboros.eql.wire import key_to_json, result_to_json
 
 __all__ = [
     "ENTITY_QUERY",
@@ -39,61 +35,17 @@ RELATION_QUERY: list[Any] = [
 
 
 def wire(value: Any) -> Any:
-    """Return ``value`` as JSON data, the wire form of DESIGN §2.
+    """Return ``value`` as JSON data, the wire form of DESIGN §2 (``eql.wire.result_to_json``).
 
     Keyword keys become ``"ns/name"``, an ident key its EDN text ``"[:user/id 1]"``, sets become
-    arrays, times ISO strings. Uses ``ouroboros.eql.wire.result_to_json`` (the one wire form of
-    HTTP and MCP) when it is there, else the same rules here.
+    arrays, times ISO strings.
     """
-    to_json = _result_to_json()
-    return to_json(value) if to_json is not None else _wire(value)
-
-
-def _result_to_json() -> Any:
-    try:
-        module = import_module("ouroboros.eql.wire")
-    except ImportError:
-        return None
-    return getattr(module, "result_to_json", None)
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, str):
-        return str.__str__(value)
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
-    if isinstance(value, Mapping):
-        return {wire_key(k): _wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_wire(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        items = [_wire(v) for v in value]
-        try:
-            return sorted(items)
-        except TypeError:
-            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
+    return result_to_json(value)
 
 
 def wire_key(key: Any) -> str:
     """Return a result-map key as a JSON object key (idents as their EDN text)."""
-    if isinstance(key, str):
-        return str.__str__(key)
-    if isinstance(key, tuple):
-        from ouroboros.eql import to_edn
-
-        return str(to_edn(Ident(key[0], key[1]) if len(key) == 2 else key))
-    return str(key)
+    return key_to_json(key)
 
 
 # --- queries as data (see ouroboros.eql.convert) -------------------------------------------

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -65,6 +65,7 @@ from ouroboros.errors import EQLError, EQLSyntaxError
 __all__ = [
     "ast_to_json",
     "entity_from_json",
+    "key_to_json",
     "query_from_json",
     "result_from_json",
     "result_to_json",
@@ -94,15 +95,30 @@ def _to_json(value: Any, depth: int) -> Any:
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Mapping):
         return {_key_to_json(k): _to_json(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple)):
         return [_to_json(item, depth + 1) for item in value]
-    if isinstance(value, date):
+    if isinstance(value, (set, frozenset)):
+        items = [_to_json(item, depth + 1) for item in value]
+        try:
+            return sorted(items)  # a set has no order: give JSON a stable one where there is one
+        except TypeError:
+            return items
+    if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, (UUID, Decimal)):
         return str(value)
     if isinstance(value, Tagged):
         return _to_json(value.value, depth + 1)
-    raise EQLError(f"cannot encode a {type(value).__name__} as JSON")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    # Anything else a resolver returned (a Path, an enum, ...) travels as its text rather than
+    # failing the whole response.
+    return str(value)
+
+
+def key_to_json(key: Any) -> str:
+    """Return a result-map key as a JSON object key: ``"ns/name"``, or an ident's EDN text."""
+    return _key_to_json(key)
 
 
 def _key_to_json(key: Any) -> str:
@@ -304,7 +320,7 @@ def _edn_json(value: Any) -> Any:
         }
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_edn_json(item) for item in value]
-    if isinstance(value, date):
+    if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, Tagged):
         return {"tag": value.tag, "value": _edn_json(value.value)}

@@ -98,9 +98,14 @@ def test_result_round_trip() -> None:
     assert result_from_json(json.loads(json.dumps(result_to_json(result)))) == result
 
 
-def test_unencodable_value() -> None:
-    with pytest.raises(EQLError, match="cannot encode a object"):
-        result_to_json({K("a"): object()})
+def test_values_json_has_no_type_for_travel_as_text() -> None:
+    from pathlib import PurePosixPath
+
+    out = result_to_json(
+        {K("a"): PurePosixPath("/x/y"), K("b"): b"caf\xc3\xa9\xff", K("c"): {3, 1, 2}}
+    )
+    assert out == {"a": "/x/y", "b": "café\ufffd", "c": [1, 2, 3]}
+    assert json.loads(json.dumps(out)) == out
 
 
 def test_entity_from_json() -> None:
