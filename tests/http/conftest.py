@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from ouroboros.config import Settings
@@ -104,43 +100,3 @@ def add_token() -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {secret}"}
 
     return add
-
-
-class UvicornThread:
-    """A real uvicorn server on a free loopback port, in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.port = 0
-
-    def __enter__(self) -> UvicornThread:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        with httpx.Client() as web:
-            assert web.get(f"{self.url}/health").status_code == 200
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@pytest.fixture
-def serve_uvicorn() -> Callable[[Any], Any]:
-    @contextmanager
-    def serve(app: Any) -> Iterator[UvicornThread]:
-        with UvicornThread(app) as server:
-            yield server
-
-    return serve

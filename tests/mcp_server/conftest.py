@@ -5,14 +5,12 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from mcp import Client
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
@@ -48,41 +46,6 @@ def toy_registry() -> Any:
 @pytest.fixture
 def toy_server_path() -> Path:
     return TOY_SERVER
-
-
-class UvicornThread:
-    """A real uvicorn server on a free loopback port, in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.port = 0
-
-    def __enter__(self) -> UvicornThread:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        sock = self.server.servers[0].sockets[0]
-        self.port = sock.getsockname()[1]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@pytest.fixture
-def serve_uvicorn() -> Callable[[Any], contextlib.AbstractContextManager[UvicornThread]]:
-    """Return ``serve(app)``: a context manager running ``app`` under uvicorn on loopback."""
-    return UvicornThread
 
 
 def host_app(registry: Any, *, stateless: bool = False, middleware: Any = None) -> Starlette:
