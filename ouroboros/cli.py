@@ -47,6 +47,15 @@ def main() -> None:
     """Ouroboros: ask for data in EQL; a planner finds the resolvers that produce it."""
 
 
+db_option = click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
+)
+"""The ``--db PATH`` option every command that opens the store takes."""
+
+
 def _split_option(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -82,12 +91,7 @@ def parse_command(query: str, fmt: str) -> None:
 
 
 @main.command("mcp")
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
-)
+@db_option
 @click.option(
     "--tools",
     "tools",
@@ -139,12 +143,7 @@ def mcp_command(
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
-)
+@db_option
 @click.option(
     "--format",
     "fmt",
@@ -162,12 +161,7 @@ def import_command(file: str, db_path: str | None, fmt: str | None) -> None:
 
 @main.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
-)
+@db_option
 @click.option(
     "--format",
     "fmt",
@@ -233,7 +227,7 @@ def plan_command(query: str, fmt: str, available: str, roots: str | None) -> Non
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "edn"]), default="json", show_default=True
 )
-@click.option("--db", "db_path", metavar="PATH", help="Database file (default: $OUROBOROS_DB).")
+@db_option
 @click.option(
     "--roots", metavar="DIRS", help="Comma list of directories the file resolvers may read."
 )
@@ -305,12 +299,7 @@ def _tools_settings(
 
 
 _tools_options = [
-    click.option(
-        "--db",
-        "db_path",
-        metavar="PATH",
-        help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
-    ),
+    db_option,
     click.option("--tools", "tools", metavar="SETS_OR_NAMES", help="Tool sets or names to enable."),
     click.option("--deny", "deny", metavar="SETS_OR_NAMES", help="Tool sets or names to disable."),
     click.option("--roots", "roots", metavar="DIRS", help="Directories the file tools may read."),
@@ -388,12 +377,7 @@ def tools_call_command(
     "--host", default=None, help="Address to bind (default: $OUROBOROS_HOST, else 127.0.0.1)."
 )
 @click.option("--port", type=int, default=None, help="Port (default: $OUROBOROS_PORT, else 8000).")
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
-)
+@db_option
 @click.option("--roots", metavar="DIRS", help="Comma list of directories the file tools may read.")
 @click.option("--tools", "tools", metavar="SETS_OR_NAMES", help="Tool sets or names to enable.")
 @click.option("--deny", "deny", metavar="SETS_OR_NAMES", help="Tool sets or names to disable.")
@@ -454,14 +438,6 @@ def token_group() -> None:
     """Manage API tokens for the HTTP server (stored hashed in the database)."""
 
 
-_db_option = click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    help="Database file (default: $OUROBOROS_DB, else the XDG data dir).",
-)
-
-
 def _token_store(db_path: str | None) -> Any:
     from ouroboros.config import default_db_path
     from ouroboros.store import open_store
@@ -479,7 +455,7 @@ def _token_store(db_path: str | None) -> Any:
     type=click.Choice(["read", "write", "admin"]),
     help="A scope (repeatable): read, write, admin (admin implies all).",
 )
-@_db_option
+@db_option
 @clean_errors
 def token_create_command(name: str, scopes: tuple[str, ...], db_path: str | None) -> None:
     """Create token NAME and print its secret (shown only this once)."""
@@ -498,7 +474,7 @@ def token_create_command(name: str, scopes: tuple[str, ...], db_path: str | None
 
 @token_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
-@_db_option
+@db_option
 @clean_errors
 def token_list_command(as_json: bool, db_path: str | None) -> None:
     """List tokens (names, ids, scopes, state; never secrets)."""
@@ -519,7 +495,7 @@ def token_list_command(as_json: bool, db_path: str | None) -> None:
 
 @token_group.command("revoke")
 @click.argument("name")
-@_db_option
+@db_option
 @clean_errors
 def token_revoke_command(name: str, db_path: str | None) -> None:
     """Revoke the active token NAME (or id); exit status 1 if there is none."""
