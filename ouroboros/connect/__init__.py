@@ -12,6 +12,9 @@ Modules, one concept each:
 - ``render`` / ``explain``: plans as data, text, DOT and Mermaid.
 - ``levels``: a query compiled into per-level instructions.
 - ``runner``: breadth-wise execution as effects; ``drivers``: sync and anyio execution.
+- ``effects``, ``sentinels``, ``run_state``, ``run_errors``: the runner's effects, markers, request
+  state and error records; ``level_plans``, ``resolver_calls``, ``join_values``, ``selection``:
+  planning a level, calling a resolver over it, join values in and out, the result's shape.
 - ``env``, ``plugins``, ``trace``: what resolvers see, ``wrap_*`` middleware, run traces.
 - ``interface``: ``Engine`` and ``default_operations()`` (what the CLI serves).
 """

@@ -14,7 +14,7 @@ from types import FunctionType
 from typing import Any
 
 from ouroboros.connect.keys import freeze
-from ouroboros.connect.shapes import OPTIONAL_KEY
+from ouroboros.connect.shapes import OPTIONAL_KEY, Shape
 from ouroboros.eql.ast import Call, Ident, Join, Keyword, Prop, Root, Symbol, Union
 from ouroboros.errors import EQLError, QueryLimitError
 
@@ -25,6 +25,7 @@ __all__ = [
     "PlaceholderSpec",
     "compile_query",
     "query_size",
+    "shape_level",
 ]
 
 PLACEHOLDER_NS = ">"
@@ -283,3 +284,28 @@ def check_limits(root: Root, max_depth: int | None, max_nodes: int | None) -> No
             f"query has {nodes} nodes; the limit is {max_nodes}",
             details={"nodes": nodes, "max_nodes": max_nodes},
         )
+
+
+_shape_levels: dict[Shape, Level] = {}
+
+
+def shape_level(shape: Shape) -> Level:
+    """Return the level that resolves a nested-input shape (compiled once per shape)."""
+    level = _shape_levels.get(shape)
+    if level is None:
+
+        def nodes(s: Shape) -> tuple[Any, ...]:
+            out: list[Any] = []
+            for a, sub in s.items():
+                params = {OPTIONAL_KEY: True} if a in s.optional else {}
+                if sub:
+                    out.append(
+                        Join(key=a, dispatch_key=a, query=None, children=nodes(sub), params=params)
+                    )
+                else:
+                    out.append(Prop(key=a, dispatch_key=a, params=params))
+            return tuple(out)
+
+        level = compile_query(Root(children=nodes(shape)))
+        _shape_levels[shape] = level
+    return level

@@ -36,32 +36,38 @@ Semantics where EQL and Pathom leave room (the written spec of this engine):
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Generator, Mapping
-from itertools import accumulate, repeat
-from operator import eq
+from collections.abc import Mapping
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from ouroboros.connect.env import Env
-from ouroboros.connect.keys import freeze
-from ouroboros.connect.levels import JoinSpec, Level, compile_query
-from ouroboros.connect.shapes import OPTIONAL_KEY, Shape, attr_text
-from ouroboros.eql.ast import Join, Keyword, Prop, Root
-from ouroboros.errors import (
-    AttributeMissingError,
-    MutationNotFoundError,
-    OuroborosError,
-    QueryLimitError,
-    ResolverError,
-    UnreachableError,
+from ouroboros.connect.effects import Effects, Failure, Invoke, Mutate, Parallel
+from ouroboros.connect.join_values import gather_children, reassemble
+from ouroboros.connect.level_plans import (
+    group_by_keys,
+    note_unreachable,
+    plan_for,
+    raise_unreachable,
 )
+from ouroboros.connect.levels import JoinSpec, Level, shape_level
+from ouroboros.connect.resolver_calls import call_resolver
+from ouroboros.connect.run_errors import (
+    ERRORS_KEY,
+    MUTATION_ERROR_KEY,
+    ErrorRecord,
+    Where,
+    note_missing_inputs,
+)
+from ouroboros.connect.run_state import Run
+from ouroboros.connect.selection import select_results
+from ouroboros.connect.sentinels import DROP, INCOMPLETE, MISSING
+from ouroboros.connect.shapes import OPTIONAL_KEY, attr_text
+from ouroboros.eql.ast import Keyword
+from ouroboros.errors import MutationNotFoundError, OuroborosError, QueryLimitError, ResolverError
 
 if TYPE_CHECKING:
-    from ouroboros.connect.interface import Engine
-    from ouroboros.connect.operations import Mutation, Resolver
     from ouroboros.connect.planner import AttrNode, Plan, ResolverStep
-    from ouroboros.connect.trace import Trace
 
+# Failure, Invoke, Mutate, Parallel and Run are re-exported for drivers, interface and trace.
 __all__ = [
     "ERRORS_KEY",
     "MUTATION_ERROR_KEY",
@@ -73,215 +79,6 @@ __all__ = [
     "run_request",
 ]
 
-ERRORS_KEY = Keyword("ouroboros/errors")
-MUTATION_ERROR_KEY = Keyword("ouroboros/mutation-error")
-
-Effects = Generator[Any, Any, Any]
-
-
-class _Marker:
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-MISSING: Any = _Marker("MISSING")
-_CUT: Any = _Marker("CUT")  # a recursive join not descended (a cycle in the data)
-_DROP: Any = _Marker("DROP")  # a union item that matches no branch
-_INCOMPLETE: Any = _Marker("INCOMPLETE")  # soft selection: a required attribute is missing
-
-
-class Failure:
-    """A call that raised: the outcome slot holds this instead of a result."""
-
-    __slots__ = ("exc",)
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-    def __repr__(self) -> str:
-        return f"Failure({self.exc!r})"
-
-
-class Invoke:
-    """Effect: call ``resolver`` once per payload (an input map, or a chunk for a batch)."""
-
-    __slots__ = ("env", "path", "payloads", "resolver")
-
-    def __init__(self, resolver: Resolver, env: Env, payloads: list[Any], path: tuple[Any, ...]):
-        self.resolver = resolver
-        self.env = env
-        self.payloads = payloads
-        self.path = path
-
-
-class Mutate:
-    """Effect: call ``mutation`` with ``params``; the driver answers the result or a Failure."""
-
-    __slots__ = ("env", "mutation", "params")
-
-    def __init__(self, mutation: Mutation, env: Env, params: dict[Any, Any]):
-        self.mutation = mutation
-        self.env = env
-        self.params = params
-
-
-class Parallel:
-    """Effect: run these generators (concurrently under the async driver); answers their results."""
-
-    __slots__ = ("gens",)
-
-    def __init__(self, gens: list[Effects]):
-        self.gens = gens
-
-
-class ErrorRecord:
-    """Why an attribute is missing on one entity: a cause from the closed set, and a message."""
-
-    __slots__ = ("cause", "exc", "message", "resolver")
-
-    def __init__(
-        self,
-        cause: str,
-        message: str,
-        exc: BaseException | None = None,
-        resolver: str | None = None,
-    ) -> None:
-        self.cause = cause
-        self.message = message
-        self.exc = exc
-        self.resolver = resolver
-
-    def to_data(self) -> dict[str, str]:
-        return {"cause": self.cause, "message": self.message}
-
-
-class Where:
-    """Where a level's entities sit in the result, to name paths in errors (computed lazily).
-
-    A join level keeps its parents' join values (``vals``) and child counts (``counts``); the
-    path of child ``i`` is found by walking them only when an error needs it.
-    """
-
-    __slots__ = ("counts", "depth", "key", "lpath", "parent", "vals")
-
-    def __init__(
-        self,
-        parent: Where | None,
-        key: Any,
-        vals: list[Any] | None = None,
-        counts: list[int] | None = None,
-        *,
-        same: bool = False,
-    ) -> None:
-        self.parent = parent
-        self.key = key
-        self.vals = vals
-        self.counts = counts
-        if parent is None:
-            self.lpath: tuple[Any, ...] = () if key is None else (key,)
-            self.depth = 0
-        else:
-            self.lpath = (*parent.lpath, key)
-            self.depth = parent.depth + (0 if same else 1)
-
-    def path(self, i: int) -> list[Any]:
-        """Return the path of entity ``i`` of this level, e.g. ``["users", 0, "user/name"]``."""
-        if self.parent is None:
-            return [] if self.key is None else [self.key]
-        if self.vals is None or self.counts is None:  # same entities as the parent, or one each
-            return [*self.parent.path(i), self.key]
-        seen = 0
-        for p, (v, n) in enumerate(zip(self.vals, self.counts, strict=True)):
-            if i < seen + n:
-                base = [*self.parent.path(p), self.key]
-                if not isinstance(v, dict) or n != 1:
-                    base.append(i - seen)
-                return base
-            seen += n
-        return [*self.parent.path(0), self.key]
-
-
-def path_text(path: list[Any]) -> str:
-    """Return a path as EDN-like text: ``[:users 0 :user/name]``."""
-    parts = []
-    for p in path:
-        if isinstance(p, Keyword) or (isinstance(p, str) and not isinstance(p, tuple)):
-            parts.append(attr_text(p))
-        elif isinstance(p, tuple):
-            parts.append(f"[{attr_text(p[0])} {p[1]!r}]")
-        else:
-            parts.append(repr(p))
-    return "[" + " ".join(parts) + "]"
-
-
-class Run:
-    """The state of one request: options, the resolver cache, error records and the trace."""
-
-    __slots__ = (
-        "cache",
-        "context",
-        "engine",
-        "errors",
-        "index",
-        "is_async",
-        "lenient",
-        "max_recursion",
-        "plugins",
-        "trace",
-    )
-
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        context: Mapping[str, Any] | None,
-        lenient: bool,
-        trace: Trace | None,
-        is_async: bool,
-    ) -> None:
-        self.engine = engine
-        self.index = engine.index
-        self.context = context if context is not None else {}
-        self.lenient = lenient
-        self.trace = trace
-        self.is_async = is_async
-        self.cache: dict[Any, dict[Any, Any]] = {}
-        self.errors: dict[int, dict[Any, ErrorRecord]] = {}
-        self.max_recursion = engine.max_recursion
-        self.plugins = bool(engine.plugins)
-
-    def record(self, entity: dict[Any, Any], attr: Any, rec: ErrorRecord) -> None:
-        """Note why ``attr`` failed on ``entity`` (an OR that fails twice keeps both messages)."""
-        recs = self.errors.setdefault(id(entity), {})
-        old = recs.get(attr)
-        if old is not None and old.cause != "attribute-missing" and rec.cause != old.cause:
-            rec = ErrorRecord(
-                old.cause, f"{old.message}; then {rec.message}", old.exc, old.resolver
-            )
-        elif old is not None and old.cause == rec.cause and old.message != rec.message:
-            rec = ErrorRecord(
-                rec.cause,
-                f"{old.message}; then {rec.message}",
-                old.exc or rec.exc,
-                old.resolver or rec.resolver,
-            )
-        recs[attr] = rec
-
-    def make_env(self, operation: Any, params: Mapping[Any, Any], path: tuple[Any, ...]) -> Env:
-        return Env(
-            engine=self.engine,
-            context=self.context,
-            params=params,
-            path=path,
-            operation=operation,
-            is_async=self.is_async,
-        )
-
 
 # --- the request ---------------------------------------------------------------------------
 
@@ -290,8 +87,8 @@ def run_request(run: Run, level: Level, entity: dict[Any, Any]) -> Effects:
     """Run a whole request: mutations first, then the reads of the root level."""
     where = Where(None, None)
     if not run.lenient and level.requests:
-        plan = _plan_for(run, level, frozenset(entity))
-        _raise_unreachable(plan, where, 0)
+        plan = plan_for(run, level, frozenset(entity))
+        raise_unreachable(plan, where, 0)
     head: dict[Any, Any] = {}
     for call, sub in level.calls:
         head[call.key] = yield from _run_mutation(run, call, sub, entity)
@@ -355,52 +152,6 @@ def _mutation_failed(
 # --- one entity level ----------------------------------------------------------------------
 
 
-def _plan_for(run: Run, level: Level, keys: frozenset[Any]) -> Plan:
-    memo = (run.engine.plan_token, keys)  # levels of nested inputs are shared between engines
-    plan = level.plans.get(memo)
-    if plan is None:
-        plan = run.engine.plan_level(level, keys)
-        level.plans[memo] = plan
-        if run.trace is not None:
-            run.trace.plans_made += 1
-    elif run.trace is not None:
-        run.trace.plans_reused += 1
-    return plan
-
-
-def _group(run: Run, level: Level, entities: list[dict[Any, Any]]) -> list[tuple[Plan, list[Any]]]:
-    """Group entities by their available attributes (usually one group) and plan each group."""
-    first = entities[0]
-    keys0 = frozenset(first)
-    if len(entities) == 1:
-        return [(_plan_for(run, level, keys0), entities)]
-    if all(map(eq, map(dict.keys, entities), repeat(keys0))):
-        return [(_plan_for(run, level, keys0), entities)]
-    same = [e for e in entities if e.keys() == keys0]
-    others: dict[frozenset[Any], list[Any]] = {}
-    for e in entities:
-        if e.keys() != keys0:
-            others.setdefault(frozenset(e), []).append(e)
-    groups = [(_plan_for(run, level, keys0), same)]
-    groups.extend((_plan_for(run, level, k), g) for k, g in others.items())
-    return groups
-
-
-def _raise_unreachable(plan: Plan, where: Where, i: int) -> None:
-    reasons = plan.required_unreachable
-    if not reasons:
-        return
-    path = where.path(i)
-    at = f" at path {path_text(path)}" if path else ""
-    lines = [f"  {attr_text(a)}: {why}" for a, why in reasons.items()]
-    names = ", ".join(attr_text(a) for a in reasons)
-    raise UnreachableError(
-        f"Can't resolve {names}{at}:\n" + "\n".join(lines),
-        reasons={str(a): why for a, why in reasons.items()},
-        path=path,
-    )
-
-
 def run_level(
     run: Run,
     level: Level,
@@ -413,9 +164,9 @@ def run_level(
     if not entities:
         return []
     if level.requests:
-        for plan, group in _group(run, level, entities):
+        for plan, group in group_by_keys(run, level, entities):
             if plan.unreachable:
-                _note_unreachable(run, plan, group, entities, where, soft)
+                note_unreachable(run, plan, group, entities, where, soft)
             if plan.roots:
                 if run.is_async and len(plan.roots) > 1:
                     yield from _run_concurrently(run, plan, plan.roots, group, where)
@@ -439,25 +190,7 @@ def run_level(
         extras = []
         for sub in subs:
             extras.append((yield from sub))
-    return _select(run, level, entities, where, extras, soft)
-
-
-def _note_unreachable(
-    run: Run, plan: Plan, group: list[Any], entities: list[Any], where: Where, soft: bool
-) -> None:
-    if not run.lenient and not soft:
-        _raise_unreachable(plan, where, _index_of(entities, group[0]))
-    for attr, why in plan.unreachable.items():
-        rec = ErrorRecord("attribute-unreachable", f"{attr_text(attr)} {why}")
-        for e in group:
-            run.record(e, attr, rec)
-
-
-def _index_of(entities: list[Any], entity: Any) -> int:
-    for i, e in enumerate(entities):
-        if e is entity:
-            return i
-    return 0
+    return select_results(run, level, entities, where, extras, soft)
 
 
 def _run_placeholder(
@@ -579,7 +312,7 @@ def _run_step(
     else:
         ready = [e for e in entities if all(a in e for a in required)]
     if len(ready) != len(entities):
-        _note_ancestors(run, r, attr, required, entities)
+        note_missing_inputs(run, r, attr, required, entities)
     if not ready:
         return
     nested_values: list[dict[Any, Any]] | None = None
@@ -587,57 +320,7 @@ def _run_step(
         ready, nested_values = yield from _nested_inputs(run, step, attr, ready, where)
         if not ready:
             return
-    yield from _call(run, plan, r, attr, ready, where, nested_values)
-
-
-def _note_ancestors(
-    run: Run, r: Resolver, attr: Keyword, required: tuple[Keyword, ...], entities: list[Any]
-) -> None:
-    errors = run.errors
-    for e in entities:
-        for dep in required:
-            if dep in e:
-                continue
-            prior = errors.get(id(e), {}).get(dep)
-            if prior is not None and prior.cause in ("node-exception", "ancestor-error"):
-                rec = ErrorRecord(
-                    "ancestor-error",
-                    f"input {attr_text(dep)} of resolver {r.name} failed: {prior.message}",
-                    prior.exc,
-                    prior.resolver,
-                )
-            else:
-                why = f": {prior.message}" if prior is not None else ""
-                rec = ErrorRecord(
-                    "attribute-missing",
-                    f"input {attr_text(dep)} of resolver {r.name} is missing{why}",
-                )
-            run.record(e, attr, rec)
-            break
-
-
-_shape_levels: dict[Shape, Level] = {}
-
-
-def _shape_level(shape: Shape) -> Level:
-    level = _shape_levels.get(shape)
-    if level is None:
-
-        def nodes(s: Shape) -> tuple[Any, ...]:
-            out: list[Any] = []
-            for a, sub in s.items():
-                params = {OPTIONAL_KEY: True} if a in s.optional else {}
-                if sub:
-                    out.append(
-                        Join(key=a, dispatch_key=a, query=None, children=nodes(sub), params=params)
-                    )
-                else:
-                    out.append(Prop(key=a, dispatch_key=a, params=params))
-            return tuple(out)
-
-        level = compile_query(Root(children=nodes(shape)))
-        _shape_levels[shape] = level
-    return level
+    yield from call_resolver(run, plan, r, attr, ready, where, nested_values)
 
 
 def _nested_inputs(
@@ -647,13 +330,13 @@ def _nested_inputs(
     values: list[dict[Any, Any]] = [{} for _ in ready]
     ok = [True] * len(ready)
     for key, shape in step.nested:
-        spec = JoinSpec(key=key, params={}, child=_shape_level(shape))
+        spec = JoinSpec(key=key, params={}, child=shape_level(shape))
         joined, _ = yield from _run_join(run, None, spec, ready, where, None, True)
         for i, value in enumerate(joined):
             if value is MISSING:
                 continue
-            if value is _INCOMPLETE or (
-                isinstance(value, (list, tuple)) and any(v is _INCOMPLETE for v in value)
+            if value is INCOMPLETE or (
+                isinstance(value, (list, tuple)) and any(v is INCOMPLETE for v in value)
             ):
                 if key in step.resolver.input.optional:
                     continue
@@ -675,166 +358,9 @@ def _nested_inputs(
     return [e for e, _ in kept], [v for _, v in kept]
 
 
-def _call(
-    run: Run,
-    plan: Plan,
-    r: Resolver,
-    attr: Keyword,
-    ready: list[Any],
-    where: Where,
-    nested_values: list[dict[Any, Any]] | None,
-) -> Effects:
-    """Call ``r`` for ``ready`` entities through the cache and merge what it returns."""
-    params = plan.params.get(r.name) or {}
-    required = r.input.required
-    optionals = r.input.optionals
-    inputs: list[Any] | None = None
-    if nested_values is None and not optionals and len(required) == 1:
-        k = required[0]
-        keys = [e[k] for e in ready]
-    elif nested_values is None and not optionals and not required:
-        keys = [() for _ in ready]
-    else:
-        inputs = []
-        for i, e in enumerate(ready):
-            inp = {a: e[a] for a in required}
-            for a in optionals:
-                if a in e:
-                    inp[a] = e[a]
-            if nested_values is not None:
-                inp.update(nested_values[i])
-            inputs.append(inp)
-        keys = [freeze(inp) for inp in inputs]
-    if r.cache:
-        cache_key = (r.name, freeze(params)) if params else r.name
-        store = run.cache.get(cache_key)
-        if store is None:
-            store = run.cache[cache_key] = {}
-    else:
-        store = {}
-    try:
-        missing = [key for key in keys if key not in store]
-    except TypeError:  # an unhashable input value: fall back to frozen keys
-        keys = [freeze(key) for key in keys]
-        missing = [key for key in keys if key not in store]
-    if missing:
-        miss_keys = list(dict.fromkeys(missing))  # deduplicated, first-seen order
-        if inputs is not None:
-            first = {key: i for i, key in reversed(list(enumerate(keys)))}
-            miss_inputs = [inputs[first[key]] for key in miss_keys]
-        elif required:
-            k = required[0]
-            miss_inputs = [{k: key} for key in miss_keys]
-        else:
-            miss_inputs = [{} for _ in miss_keys]
-        env = run.make_env(r, params, where.lpath)
-        validate = run.engine.validate
-        if r.batch:
-            size = r.batch_chunk_size or len(miss_inputs)
-            chunks = [miss_inputs[i : i + size] for i in range(0, len(miss_inputs), size)]
-            outcomes = yield Invoke(r, env, chunks, where.lpath)
-            pos = 0
-            for chunk, outcome in zip(chunks, outcomes, strict=True):
-                results = _check_batch(r, chunk, outcome)
-                if validate:
-                    results = [o if type(o) is Failure else _validate(run, r, o) for o in results]
-                store.update(zip(miss_keys[pos : pos + len(chunk)], results, strict=True))
-                pos += len(chunk)
-        else:
-            outcomes = yield Invoke(r, env, miss_inputs, where.lpath)
-            for key, outcome in zip(miss_keys, outcomes, strict=True):
-                result = _check_one(r, outcome)
-                if validate and type(result) is not Failure:
-                    result = _validate(run, r, result)
-                store[key] = result
-    outs = list(map(store.__getitem__, keys))
-    if set(map(type, outs)) == {dict} and all(map(_disjoint, map(dict.keys, ready), outs)):
-        deque(map(dict.update, ready, outs), maxlen=0)  # merge every entity in one C loop
-        return
-    for e, out in zip(ready, outs, strict=True):
-        if type(out) is dict:
-            if e.keys().isdisjoint(out):
-                e.update(out)
-            else:  # never overwrite data already present
-                for k2, v in out.items():
-                    if k2 not in e:
-                        e[k2] = v
-        elif type(out) is Failure:
-            _note_failure(run, e, attr, r, out.exc)
-
-
-_disjoint: Any = type({}.keys()).isdisjoint
-_copy = dict.copy
-
-
-def _check_one(r: Resolver, outcome: Any) -> Any:
-    if type(outcome) is dict or type(outcome) is Failure:
-        return outcome
-    if outcome is None:
-        return {}
-    if isinstance(outcome, Mapping):
-        return dict(outcome)
-    return Failure(
-        ResolverError(
-            f"Resolver {r.name} returned {type(outcome).__name__} {outcome!r:.80}; "
-            "a resolver must return a map (dict) of attributes",
-            resolver=r.name,
-        )
-    )
-
-
-def _check_batch(r: Resolver, chunk: list[Any], outcome: Any) -> list[Any]:
-    if type(outcome) is Failure:
-        return [outcome] * len(chunk)
-    if not isinstance(outcome, (list, tuple)):
-        fail = Failure(
-            ResolverError(
-                f"Batch resolver {r.name} returned {type(outcome).__name__}; "
-                "a batch resolver must return a list of maps, one per input, in order",
-                resolver=r.name,
-            )
-        )
-        return [fail] * len(chunk)
-    if len(outcome) != len(chunk):
-        fail = Failure(
-            ResolverError(
-                f"Batch resolver {r.name} returned {len(outcome)} results for {len(chunk)} "
-                "inputs; it must return one map per input, in order",
-                resolver=r.name,
-            )
-        )
-        return [fail] * len(chunk)
-    if set(map(type, outcome)) == {dict}:
-        return outcome  # type: ignore[return-value]
-    return [o if type(o) is dict else _check_one(r, o) for o in outcome]
-
-
-def _validate(run: Run, r: Resolver, result: dict[Any, Any]) -> Any:
-    problems = run.engine.attributes.check_output(result)
-    if not problems:
-        return result
-    from ouroboros.errors import AttributeTypeError
-
-    return Failure(
-        AttributeTypeError(
-            f"Resolver {r.name} returned values that do not fit their attribute specs: "
-            + "; ".join(problems),
-            resolver=r.name,
-        )
-    )
-
-
-def _note_failure(
-    run: Run, e: dict[Any, Any], attr: Keyword, r: Resolver, exc: BaseException
-) -> None:
-    if isinstance(exc, OuroborosError):
-        message = exc.message
-    else:
-        message = f"Resolver {r.name} raised {type(exc).__name__}: {exc}"
-    run.record(e, attr, ErrorRecord("node-exception", message, exc, r.name))
-
-
 # --- joins ---------------------------------------------------------------------------------
+
+_copy = dict.copy
 
 
 def _run_join(
@@ -884,7 +410,7 @@ def _run_join(
         except TypeError:
             children = None
     if children is None:
-        children, counts, child_seen = _gather(vals, entities, seen, track, map_container)
+        children, counts, child_seen = gather_children(vals, entities, seen, track, map_container)
     child_where = Where(where, key, vals, counts)
     if spec.branches:
         outs = yield from _run_union(run, spec, children, child_where, soft)
@@ -898,123 +424,7 @@ def _run_join(
             return outs, True
         ends = list(accumulate(counts))
         return list(map(outs.__getitem__, map(slice, [0, *ends[:-1]], ends))), True
-    return _reassemble(vals, counts, outs, map_container)
-
-
-def _gather_items(items: Any, children: list[dict[Any, Any]]) -> int:
-    n = 0
-    for x in items:
-        if isinstance(x, Mapping):
-            children.append(dict(x))
-            n += 1
-    return n
-
-
-def _gather(
-    vals: list[Any],
-    entities: list[Any],
-    seen: list[Any] | None,
-    track: bool,
-    map_container: bool,
-) -> tuple[list[dict[Any, Any]], list[int], list[Any] | None]:
-    """Copy the child maps out of mixed join values; track ancestry under ``...`` recursion."""
-    children: list[dict[Any, Any]] = []
-    counts: list[int] = []
-    child_seen: list[Any] | None = [] if track else None
-    for i, v in enumerate(vals):
-        if v is MISSING or v is None:
-            counts.append(0)
-            continue
-        if track and seen is not None and seen[i] is _CUT:
-            vals[i] = _CUT
-            counts.append(0)
-            continue
-        if isinstance(v, Mapping):
-            if map_container:
-                n = _gather_items(v.values(), children)
-            else:
-                children.append(dict(v))
-                n = 1
-        elif isinstance(v, (list, tuple, set, frozenset)):
-            n = _gather_items(v, children)
-        else:
-            n = 0
-        counts.append(n)
-        if child_seen is not None:
-            ancestors = seen[i] if seen is not None else (entities[i],)
-            for c in children[len(children) - n :]:
-                cycle = any(_contains(anc, c) for anc in ancestors)
-                child_seen.append(_CUT if cycle else (*ancestors, c))
-    return children, counts, child_seen
-
-
-def _reassemble(
-    vals: list[Any], counts: list[int], outs: list[Any], map_container: bool
-) -> tuple[list[Any], bool]:
-    """Put child results back in their parents' containers, keeping the container kinds."""
-    joined: list[Any] = []
-    clean = True
-    j = 0
-    for v in vals:
-        if v is MISSING or v is _CUT:
-            joined.append(v)
-            clean = False
-            continue
-        if v is None:
-            joined.append(None)
-            continue
-        if isinstance(v, Mapping):
-            if map_container:
-                value: Any = {}
-                for k2, x in v.items():
-                    if isinstance(x, Mapping):
-                        if outs[j] is not _DROP:
-                            value[k2] = outs[j]
-                        j += 1
-                    else:
-                        value[k2] = x
-                joined.append(value)
-            else:
-                out = outs[j]
-                j += 1
-                joined.append(None if out is _DROP else out)
-            continue
-        if not isinstance(v, (list, tuple, set, frozenset)):
-            joined.append(v)
-            continue
-        items = []
-        for x in v:
-            if isinstance(x, Mapping):
-                if outs[j] is not _DROP:
-                    items.append(outs[j])
-                j += 1
-            else:
-                items.append(x)
-        if isinstance(v, list):
-            joined.append(items)
-        elif isinstance(v, tuple):
-            joined.append(tuple(items))
-        else:
-            try:
-                joined.append(type(v)(items) if type(v) in (set, frozenset) else set(items))
-            except TypeError:  # maps are not hashable: a set of entities comes back as a list
-                joined.append(items)
-    return joined, clean
-
-
-def _contains(entity: dict[Any, Any], seed: dict[Any, Any]) -> bool:
-    """Return whether ``entity`` already holds all of ``seed`` (the data repeats an ancestor)."""
-    if not seed:
-        return False
-    for k, v in seed.items():
-        if k not in entity:
-            return False
-        try:
-            if entity[k] != v:
-                return False
-        except Exception:
-            return False
-    return True
+    return reassemble(vals, counts, outs, map_container)
 
 
 def _run_union(
@@ -1027,7 +437,7 @@ def _run_union(
             if union_key in child:
                 per_branch[b].append(idx)
                 break
-    outs: list[Any] = [_DROP] * len(children)
+    outs: list[Any] = [DROP] * len(children)
     for (_, level), idxs in zip(spec.branches, per_branch, strict=True):
         if not idxs:
             continue
@@ -1037,117 +447,3 @@ def _run_union(
         for i, out in zip(idxs, branch_outs, strict=True):
             outs[i] = out
     return outs
-
-
-# --- selecting the result ------------------------------------------------------------------
-
-
-def _select(
-    run: Run,
-    level: Level,
-    entities: list[Any],
-    where: Where,
-    extras: list[tuple[list[Any], bool]],
-    soft: bool,
-) -> list[Any]:
-    """Return each entity reduced to the shape asked for (raising or noting what is missing)."""
-    values = [x[0] for x in extras]
-    outs: list[Any] | None = None
-    slow: list[int] = []
-    if not level.wildcard and all(x[1] for x in extras):
-        try:  # the fast path: one generated dict display per entity
-            outs = level.selector()(entities, *values)
-        except KeyError:
-            outs = None
-    if outs is None:
-        outs, slow = _select_slowly(level, entities, values)
-    if run.errors:
-        errors = run.errors
-        slow.extend(i for i, e in enumerate(entities) if id(e) in errors)
-    if slow:
-        for i in sorted(set(slow)):
-            outs[i] = _check_entity(run, level, entities[i], outs[i], where, i, soft)
-    return outs
-
-
-def _select_slowly(
-    level: Level, entities: list[Any], values: list[list[Any]]
-) -> tuple[list[Any], list[int]]:
-    props = level.props
-    slow: list[int] = []
-    if level.wildcard:
-        outs = [dict(e) for e in entities]
-        slow = [i for i, e in enumerate(entities) if any(a not in e for a in level.required)]
-    else:
-        outs = []
-        for i, e in enumerate(entities):
-            out = {k: e[k] for k in props if k in e}
-            if len(out) != len(props):
-                slow.append(i)
-            outs.append(out)
-    for key, column in zip(level.extra_keys, values, strict=True):
-        for i, value in enumerate(column):
-            if value is MISSING:
-                slow.append(i)
-            elif value is not _CUT:
-                outs[i][key] = value
-    return outs, slow
-
-
-def _check_entity(
-    run: Run, level: Level, e: dict[Any, Any], out: dict[Any, Any], where: Where, i: int, soft: bool
-) -> Any:
-    recs = run.errors.get(id(e), {})
-    problems: dict[Keyword, ErrorRecord] = {}
-    for attr in level.requests:
-        if attr in out:
-            continue
-        rec = recs.get(attr)
-        if attr in level.optional:
-            if rec is not None and rec.cause == "node-exception":
-                problems[attr] = rec
-            continue
-        problems[attr] = rec or ErrorRecord(
-            "attribute-missing", f"{attr_text(attr)} was not resolved"
-        )
-    if not problems:
-        return out
-    if soft:
-        return _INCOMPLETE
-    if not run.lenient:
-        attr, rec = next(iter(problems.items()))
-        raise _to_exception(attr, rec, where.path(i))
-    errors = out.setdefault(ERRORS_KEY, {})
-    for attr, rec in problems.items():
-        errors[attr] = rec.to_data()
-    return out
-
-
-def _to_exception(attr: Keyword, rec: ErrorRecord, path: list[Any]) -> OuroborosError:
-    at = f" at path {path_text(path)}" if path else ""
-    exc = rec.exc
-    if rec.cause == "attribute-unreachable":
-        return UnreachableError(
-            f"Can't resolve {attr_text(attr)}{at}: {rec.message}",
-            reasons={str(attr): rec.message},
-            path=path,
-        )
-    if rec.cause in ("node-exception", "ancestor-error") and exc is not None:
-        message = f"{rec.message} (while resolving {attr_text(attr)}{at})"
-        err: OuroborosError
-        try:
-            if isinstance(exc, ResolverError):
-                err = type(exc)(message, resolver=exc.resolver, path=path)
-            elif isinstance(exc, OuroborosError):
-                err = type(exc)(message, path=path, details=exc.details)
-            else:
-                raise TypeError
-        except TypeError:
-            err = ResolverError(message, resolver=rec.resolver or "?", path=path)
-        err.__cause__ = exc
-        return err
-    return AttributeMissingError(
-        f"Attribute {attr_text(attr)} is missing{at}: {rec.message}",
-        path=path,
-        details={"attribute": str(attr)},
-    )
