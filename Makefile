@@ -23,8 +23,10 @@ relink: $(BIN)/.installed
 # Node packages for the interop tests (TypeScript MCP SDK, MCP Inspector, graphql-http audit);
 # skipped (and those tests skip) where npm is not installed.
 node:
-	@if command -v npm >/dev/null && [ ! -d tests/interop/node_modules ]; then \
-	  cd tests/interop && npm ci --no-audit --no-fund --loglevel=error; \
+	@if command -v npm >/dev/null; then \
+	  for d in tests/interop bench/node; do \
+	    [ -d $$d/node_modules ] || (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	  done; \
 	fi
 
 serve: setup
@@ -41,11 +43,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 	cd /tmp && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p ouroboros
 
-bench: setup
+bench: setup node
 	$(BIN)/pip install -q -e '.[bench]' $(EDITABLE)
-	@if command -v npm >/dev/null && [ ! -d bench/node/node_modules ]; then \
-	  cd bench/node && npm ci --no-audit --no-fund --loglevel=error; \
-	fi
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/planner.py
