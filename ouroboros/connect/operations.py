@@ -74,6 +74,18 @@ def _name_of(fn: Callable[..., Any]) -> str:
     return f"{module}/{qual}" if module and module != "__main__" else qual
 
 
+def _call_directly(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
+    """Call an operation's function the way a unit test would: with the input (or params) map,
+    or with ``(env, input)``; a detached env is supplied when the function wants one."""
+    if len(args) == 1 and op.wants_env:
+        from ouroboros.connect.env import Env
+
+        args = (Env.detached(), args[0])
+    elif len(args) == 2 and not op.wants_env:
+        args = (args[1],)
+    return op.fn(*args)
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Resolver:
     """A resolver: ``name``, the ``input`` and ``output`` shapes, flags, and the function.
@@ -101,13 +113,7 @@ class Resolver:
     kind = "resolver"
 
     def __call__(self, *args: Any) -> Any:
-        if len(args) == 1 and self.wants_env:
-            from ouroboros.connect.env import Env
-
-            args = (Env.detached(), args[0])
-        elif len(args) == 2 and not self.wants_env:
-            args = (args[1],)
-        return self.fn(*args)
+        return _call_directly(self, args)
 
     @property
     def provides(self) -> tuple[Keyword, ...]:
@@ -141,13 +147,7 @@ class Mutation:
     kind = "mutation"
 
     def __call__(self, *args: Any) -> Any:
-        if len(args) == 1 and self.wants_env:
-            from ouroboros.connect.env import Env
-
-            args = (Env.detached(), args[0])
-        elif len(args) == 2 and not self.wants_env:
-            args = (args[1],)
-        return self.fn(*args)
+        return _call_directly(self, args)
 
     def __repr__(self) -> str:
         return f"Mutation({str(self.name)!r}, output={self.output.to_edn()})"
