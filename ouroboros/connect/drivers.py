@@ -190,6 +190,14 @@ def _invoke_sync(run: Run, eff: Invoke) -> list[Any]:
     return out
 
 
+def _trace_mutation(run: Run, eff: Mutate, out: Any, t0: float) -> None:
+    m = eff.mutation
+    assert run.trace is not None
+    run.trace.record(
+        "mutation", str(m.name), (m.name,), [eff.params], [out], perf_counter() - t0, batch=False
+    )
+
+
 def _mutate_sync(run: Run, eff: Mutate) -> Any:
     eff.env.request = run
     handler = run.engine.chains.mutate_sync or core_mutate_sync
@@ -199,16 +207,7 @@ def _mutate_sync(run: Run, eff: Mutate) -> Any:
     except Exception as exc:
         out = Failure(exc)
     if run.trace is not None:
-        m = eff.mutation
-        run.trace.record(
-            "mutation",
-            str(m.name),
-            (m.name,),
-            [eff.params],
-            [out],
-            perf_counter() - t0,
-            batch=False,
-        )
+        _trace_mutation(run, eff, out, t0)
     return out
 
 
@@ -295,16 +294,7 @@ async def _mutate_async(run: Run, eff: Mutate) -> Any:
     except Exception as exc:
         out = Failure(exc)
     if run.trace is not None:
-        m = eff.mutation
-        run.trace.record(
-            "mutation",
-            str(m.name),
-            (m.name,),
-            [eff.params],
-            [out],
-            perf_counter() - t0,
-            batch=False,
-        )
+        _trace_mutation(run, eff, out, t0)
     return out
 
 

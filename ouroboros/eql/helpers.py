@@ -90,6 +90,11 @@ def _normalized(node: Any) -> Any:
         new is old for new, old in zip(children, node.children, strict=True)
     ):
         return node
+    return _with_children(node, children)
+
+
+def _with_children(node: Any, children: tuple[Any, ...]) -> Any:
+    """Return the join or mutation join ``node`` with ``children`` (and the matching query)."""
     query = [query_expr(child) for child in children]
     if isinstance(node, Call):
         return Call(
@@ -251,17 +256,7 @@ def _narrow(found: Any, wanted: Any, *, keep_unmentioned_branches: bool) -> Any:
     if wanted_union is not None:  # a union shape over a plain join: every branch applies
         wanted_children = tuple(c for e in wanted_union.children for c in e.children)
     children = narrow(found.children, wanted_children)
-    query = [query_expr(child) for child in children]
-    if isinstance(found, Call):
-        return Call(
-            key=found.key,
-            dispatch_key=found.dispatch_key,
-            params=found.params,
-            query=query,
-            children=children,
-            meta=found.meta,
-        )
-    return _join_like(found, query, children, found.params, found.meta)
+    return _with_children(found, children)
 
 
 def mask_query(source: QueryLike, mask: QueryLike) -> Root:
