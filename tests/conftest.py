@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: a real uvicorn server on a free loopback port."""
+"""Fixtures shared by every test folder: no test touches the user's database; a real uvicorn server."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ from typing import Any
 
 import pytest
 import uvicorn
+
+
+@pytest.fixture(autouse=True)
+def _no_default_database(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Point the default database (and the XDG data dir) at a temp folder for every test, so a
+    command run without ``--db`` never opens the real ``~/.local/share/ouroboros`` file."""
+    home = tmp_path_factory.mktemp("default-db")
+    monkeypatch.setenv("OUROBOROS_DB", str(home / "ouroboros.duckdb"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
 
 
 class UvicornThread:

@@ -16,5 +16,5 @@ Modules, one concept each:
   state and error records; ``level_plans``, ``resolver_calls``, ``join_values``, ``selection``:
   planning a level, calling a resolver over it, join values in and out, the result's shape.
 - ``env``, ``plugins``, ``trace``: what resolvers see, ``wrap_*`` middleware, run traces.
-- ``interface``: ``Engine`` and ``default_operations()`` (what the CLI serves).
+- ``interface``: ``Engine``, the one entry point.
 """

@@ -40,18 +40,9 @@ from ouroboros.connect.trace import Trace
 from ouroboros.eql.ast import Root
 from ouroboros.errors import EQLError, QueryLimitError
 
-__all__ = ["Engine", "default_operations"]
+__all__ = ["Engine"]
 
 _TOO_DEEP = "the query or the resolver chains it needs are too deep to run (Python recursion limit)"
-
-
-def default_operations() -> list[Operation]:
-    """Return the operations the CLI (``ouroboros query`` / ``plan``) serves.
-
-    The built-in resolver packages extend this list; the index resolvers
-    (``:ouroboros.index/*``) are always added by ``Engine`` itself.
-    """
-    return []
 
 
 @dataclass(slots=True)

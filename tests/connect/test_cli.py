@@ -1,4 +1,4 @@
-"""The `ouroboros plan` and `ouroboros query` commands (operations from default_operations())."""
+"""The `ouroboros plan` and `ouroboros query` commands over the built-in resolvers."""
 
 from __future__ import annotations
 
@@ -23,18 +23,19 @@ def test_plan_text_and_formats():
     assert data["nodes"][0]["resolver"] == "ouroboros.index/resolvers"
 
 
-def test_query_prints_json_and_errors_are_one_line():
+def test_query_prints_json_and_errors_are_one_line(tmp_path):
     runner = CliRunner()
-    out = runner.invoke(main, ["query", INDEX_QUERY])
+    db = ["--db", str(tmp_path / "cli.duckdb")]
+    out = runner.invoke(main, ["query", *db, INDEX_QUERY])
     assert out.exit_code == 0, out.output
     names = [
         r["ouroboros.resolver/name"] for r in json.loads(out.output)["ouroboros.index/resolvers"]
     ]
     assert "ouroboros.index/attributes" in names
-    out = runner.invoke(main, ["query", "[:nope]"])
+    out = runner.invoke(main, ["query", *db, "[:nope]"])
     assert out.exit_code == 1
     assert out.output.startswith("error: UnreachableError")
-    out = runner.invoke(main, ["query", "[:nope]", "--lenient"])
+    out = runner.invoke(main, ["query", *db, "[:nope]", "--lenient"])
     assert json.loads(out.output)["ouroboros/errors"]["nope"]["cause"] == "attribute-unreachable"
-    out = runner.invoke(main, ["query", "[:a]", "--entity", '{"a": 1}', "--format", "edn"])
+    out = runner.invoke(main, ["query", *db, "[:a]", "--entity", '{"a": 1}', "--format", "edn"])
     assert out.output.strip() == "{:a 1}"
