@@ -11,6 +11,32 @@ from typing import Any
 import pytest
 import uvicorn
 
+# Tests that need a heavy part carry its marker; `make test` skips them cleanly when the part is
+# absent. A CI leg that installs the part runs `pytest --require-leg NAME -m NAME`, and then a
+# skipped test of that leg is a failure (the leg must not pass by running nothing).
+LEGS = ("postgres", "browser", "llm", "embeddings")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-leg",
+        action="append",
+        default=[],
+        choices=LEGS,
+        help="fail (instead of skip) any skipped test carrying this leg's marker",
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    required = set(item.config.getoption("--require-leg"))
+    if report.skipped and required and any(item.get_closest_marker(m) for m in required):
+        report.outcome = "failed"
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped in a CI leg that requires it: {reason}"
+
 
 @pytest.fixture(autouse=True)
 def _no_default_database(

@@ -101,6 +101,7 @@ def test_vectors_follow_writes_and_survive_reopen(vstore: Store, db_path: str) -
         assert again.search("violin", mode="semantic")["results"][0]["name"] == "Bob"
 
 
+@pytest.mark.embeddings
 @pytest.mark.skipif(
     not minilm_available(), reason="optional extra ouroboros-engine[embeddings] not installed"
 )

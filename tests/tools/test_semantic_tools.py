@@ -32,6 +32,7 @@ PEOPLE = {
 
 
 @pytest.mark.slow
+@pytest.mark.embeddings
 @pytest.mark.skipif(not minilm_available(), reason="optional extra [embeddings] not installed")
 def test_search_nodes_finds_meaning_with_the_real_model(tmp_path: Path) -> None:
     settings = Settings(db_path=str(tmp_path / "sem.duckdb"), roots=(str(tmp_path),))
