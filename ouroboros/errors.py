@@ -6,10 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 __all__ = [
+    "AgentLimitError",
     "AttributeMissingError",
     "AttributeTypeError",
     "AuthError",
+    "BadToolCallError",
+    "BudgetExceededError",
     "ConflictError",
+    "ContextTooLongError",
     "EQLError",
     "EQLSyntaxError",
     "ForbiddenError",
@@ -19,6 +23,10 @@ __all__ = [
     "OuroborosError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "ProviderAuthError",
+    "ProviderDownError",
+    "ProviderError",
+    "ProviderRateLimitedError",
     "QueryLimitError",
     "RateLimitedError",
     "RegistrationError",
@@ -264,3 +272,51 @@ class ForbiddenError(AuthError):
     """A valid token without the scope the operation needs."""
 
     http_status = 403
+
+
+# --- the agent's model providers -----------------------------------------------------------
+# The closed set of ways a model call fails (each names the provider; never a key).
+
+
+class ProviderError(OuroborosError):
+    """A model provider failed the call; ``details.provider`` names it."""
+
+    http_status = 502
+
+
+class ProviderAuthError(ProviderError):
+    """The provider refused the API key (401/403): fix the key, retrying will not help."""
+
+
+class ProviderRateLimitedError(ProviderError):
+    """The provider kept answering 429 after the retries; ``details.retry_after`` in seconds."""
+
+    http_status = 429
+
+
+class ContextTooLongError(ProviderError):
+    """The conversation does not fit the model's context window."""
+
+    http_status = 400
+
+
+class BadToolCallError(ProviderError):
+    """The model asked for a tool call that cannot be run (malformed arguments, no such tool)."""
+
+
+class ProviderDownError(ProviderError):
+    """The provider could not be reached, timed out, answered 5xx, or its circuit is open."""
+
+    http_status = 503
+
+
+class BudgetExceededError(OuroborosError):
+    """The caller's daily token budget is spent: the next model call is refused."""
+
+    http_status = 429
+
+
+class AgentLimitError(OuroborosError):
+    """The agent loop reached a bound (tool iterations, wall time or tokens) before an answer."""
+
+    http_status = 422
