@@ -1,9 +1,15 @@
 """The owner's RPC protocol: JSON lines over a Unix socket, a server and a client connection.
 
-A request is ``{"i": n, "m": method, "a": [args], "k": {kwargs}, "r": request id?, "t": retry?}``;
-the reply ``{"i": n, "ok": result}`` or ``{"i": n, "err": {"type", "message", "details"?}}``, or
+A request is ``{"v": protocol, "i": n, "m": method, "a": [args], "k": {kwargs}, "r": request id?,
+"t": retry?}``; the reply ``{"i": n, "ok": result}`` or ``{"i": n, "err": {"type", "message", "details"?}}``, or
 ``{"gone": true}`` when the owner is shutting down (the client then fails over). Every result is
 plain JSON (times are ISO strings), so nothing needs converting on either side.
+
+Versions: every request carries the protocol version ``v``, and the owner refuses a request of
+another version (or none: a wave-1 client) with a ``ProtocolMismatch`` error naming both; the
+client checks the version in the owner's hello and refuses an owner of another version. Two
+Ouroboros releases on one database therefore fail clearly instead of misreading each other.
+Version 2 added ``v`` itself.
 """
 
 from __future__ import annotations
@@ -19,11 +25,11 @@ from typing import Any
 from ouroboros import errors
 from ouroboros.errors import InvalidInputError, OuroborosError, StoreBusyError, StoreError
 
-__all__ = ["PROTOCOL", "OwnerGone", "RpcClient", "RpcServer"]
+__all__ = ["PROTOCOL", "OwnerGone", "RpcClient", "RpcServer", "mismatch_error"]
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = 1
+PROTOCOL = 2
 CALL_TIMEOUT = 300.0  # a bulk import batch can take seconds; a hung owner must not hang us forever
 
 Handler = Callable[[str, list[Any], dict[str, Any], str | None, bool], Any]
@@ -36,6 +42,16 @@ class OwnerGone(Exception):
 def _encode(obj: Any) -> bytes:
     # ASCII escapes carry lone surrogates through, so the owner's validation can refuse them.
     return json.dumps(obj, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def mismatch_error(owner: Any, client: Any) -> StoreError:
+    """The error for two processes that speak different versions of this protocol."""
+    return StoreError(
+        f"store protocol mismatch: the owner of the database speaks version {owner}, this "
+        f"process speaks {client}; run the same Ouroboros version in every process on one "
+        "database (or stop the other one)",
+        details={"owner_protocol": owner, "client_protocol": client},
+    )
 
 
 def _error_from(body: dict[str, Any]) -> OuroborosError:
@@ -104,6 +120,8 @@ class RpcServer:
     def _handle(self, line: bytes) -> dict[str, Any]:
         try:
             req = json.loads(line)
+            if not isinstance(req, dict):
+                raise ValueError("not an object")
             rid = req.get("i")
         except ValueError:
             return {"err": {"type": "InvalidInputError", "message": "malformed request"}}
@@ -112,6 +130,9 @@ class RpcServer:
                 return {"i": rid, "gone": True}
             self._busy += 1
         try:
+            if req.get("v") != self.hello.get("protocol"):
+                error = mismatch_error(self.hello.get("protocol"), req.get("v"))
+                return {"i": rid, "err": error.to_dict()}
             if req.get("m") == "_hello":
                 return {"i": rid, "ok": self.hello}
             result = self.handler(
@@ -175,7 +196,8 @@ class RpcClient:
         """Open this thread's connection and return the owner's hello (raises OwnerGone)."""
         hello = self.call("_hello", [], {})
         if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL:
-            raise StoreError(f"the store owner speaks another protocol: {hello!r}")
+            owner = hello.get("protocol") if isinstance(hello, dict) else None
+            raise mismatch_error(owner, PROTOCOL)
         return hello
 
     def _conn(self) -> tuple[socket.socket, Any]:
@@ -215,7 +237,7 @@ class RpcClient:
         with self._lock:
             self._n += 1
             n = self._n
-        req: dict[str, Any] = {"i": n, "m": method, "a": args, "k": kwargs}
+        req: dict[str, Any] = {"v": PROTOCOL, "i": n, "m": method, "a": args, "k": kwargs}
         if request_id is not None:
             req["r"] = request_id
             if retry:

@@ -21,6 +21,7 @@ from ouroboros.config import default_db_path
 from ouroboros.errors import StoreError
 from ouroboros.store.embedding import Embedder
 from ouroboros.store.local import WRITE_METHODS, LocalStore
+from ouroboros.store.location import parse_location
 from ouroboros.store.ownership import Owner, elect
 from ouroboros.store.rpc import OwnerGone, RpcClient
 from ouroboros.store.tokens import new_secret
@@ -410,13 +411,24 @@ def open_store(
 ) -> Store:
     """Open the store at ``path`` (default ``default_db_path()``; ``":memory:"`` for tests).
 
+    ``path`` may also be a URL: ``duckdb:///path``, or ``postgresql://user@host/db`` for the
+    PostgreSQL backend; any other scheme is refused (InvalidInputError).
     Creates parent directories. If another process owns the file this one becomes its client.
     ``embedder``: ``"auto"`` (MiniLM when installed), ``"hash"``, ``"minilm"``, None, or an
     ``Embedder``. Raises StoreBusyError if the file cannot be reached within ``timeout`` s.
     """
-    raw = default_db_path() if path is None else os.fspath(path)
-    if raw == ":memory:":
-        return Store(raw, embedder=embedder, timeout=timeout)
-    real = os.path.realpath(os.path.expanduser(raw))
+    where = parse_location(default_db_path() if path is None else path)
+    if where.kind == "memory":
+        return Store(":memory:", embedder=embedder, timeout=timeout)
+    if where.kind == "postgres":
+        return _open_postgres(where.target, embedder=embedder, timeout=timeout)
+    real = os.path.realpath(os.path.expanduser(where.target))
     Path(real).parent.mkdir(parents=True, exist_ok=True)
     return Store(real, embedder=embedder, timeout=timeout)
+
+
+def _open_postgres(url: str, *, embedder: Embedder | str | None, timeout: float | None) -> Store:
+    raise StoreError(
+        "the PostgreSQL backend is not available in this build; use a DuckDB file path",
+        details={"backend": "postgres"},
+    )
