@@ -7,9 +7,9 @@ import os
 import shutil
 import subprocess
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from ouroboros.errors import InvalidInputError, NotFoundError, OuroborosError
+from ouroboros.observe import redact as _redact
 
 if TYPE_CHECKING:
     from ouroboros.resolvers.runtime import Runtime
@@ -200,18 +200,12 @@ def branches(repo_root: str) -> list[dict[str, Any]]:
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` with any password or token in its user-info replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = "***" if parts.password is None else f"{parts.username}:***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+    """Return ``url`` with any password or token in its user-info replaced by ``***`` (and
+    secret query values redacted, by the one list in ``ouroboros.observe.redact``)."""
+    if "://" not in url:
+        return url  # scp-like ``git@host:path``: no password can be in it
+    redacted = _redact.redact_url(url, userinfo="mask")
+    return url if redacted == "[unparseable url]" else redacted
 
 
 def meta(repo_root: str) -> dict[str, Any]:

@@ -12,10 +12,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import ouroboros
 from ouroboros.errors import InvalidInputError, NotFoundError
+from ouroboros.observe import redact as _redact
 from ouroboros.resolvers.netguard import AllowList, Target, check_url
 
 if TYPE_CHECKING:
@@ -39,11 +40,7 @@ log = logging.getLogger(__name__)
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_REDIRECTS = 5
-REDACTED = "[redacted]"
-_SENSITIVE = re.compile(
-    r"auth|cookie|token|secret|passw|api[-_]?key|apikey|session|credential|signature|^sig$|^key$",
-    re.IGNORECASE,
-)
+REDACTED = _redact.REDACTED
 _FORBIDDEN_REQUEST_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _USER_AGENT = f"ouroboros/{ouroboros.__version__}"
@@ -70,25 +67,14 @@ API_ATTRS = [
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` lower-cased, with credential-like headers (auth, cookies, keys) redacted."""
-    return {
-        str(k).lower(): (REDACTED if _SENSITIVE.search(str(k)) else str(v))
-        for k, v in headers.items()
-    }
+    """Return ``headers`` lower-cased, with credential-like headers redacted (the one list in
+    ``ouroboros.observe.redact``)."""
+    return _redact.redact_headers(headers)
 
 
 def redact_url(url: str) -> str:
     """Return ``url`` without user-info and with credential-like query values redacted."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "[unparseable url]"
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, REDACTED if _SENSITIVE.search(k) else v) for k, v in pairs])
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    return _redact.redact_url(url)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,7 +251,7 @@ def request(
                 if urlsplit(nxt)[:2] != urlsplit(target.url)[:2] or _port(nxt) != target.port:
                     # Credentials belong to the origin they were given for.
                     send_headers = {
-                        k: v for k, v in send_headers.items() if not _SENSITIVE.search(k)
+                        k: v for k, v in send_headers.items() if not _redact.is_sensitive(k)
                     }
                 if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                     method, payload = ("GET" if method != "HEAD" else "HEAD"), None
