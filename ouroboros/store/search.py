@@ -13,9 +13,11 @@ BM25 and cosine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ouroboros.errors import InvalidInputError
+from ouroboros.store.analysis import analyze, contains_phrase, parse_query
 from ouroboros.store.graphstate import GraphState
 from ouroboros.store.vectors import VectorIndex
 
@@ -56,9 +58,12 @@ class Searcher:
         if self.vectors is None and mode == "auto":
             note = NO_EMBEDDER_NOTE
 
+        accept = self._phrase_check(query)
+        if accept is not None and used != "keyword":
+            used = "keyword"  # an exact phrase is a keyword constraint: honour it exactly
         if used == "keyword":
             with self.state.lock:
-                hits, total, estimated = self.state.index.search_with_total(query, limit)
+                hits, total, estimated = self.state.index.search_with_total(query, limit, accept)
             ranked = [(h.doc, h.score) for h in hits]
         elif used == "semantic":
             assert self.vectors is not None
@@ -80,7 +85,7 @@ class Searcher:
             ranked = ordered[:limit]
 
         results = []
-        with self.state.lock:
+        with self.state.lock:  # (reentrant: ``accept`` ran under it too)
             for doc, score in ranked:
                 rec = self.state.entities.get(doc)
                 if rec is not None:
@@ -98,3 +103,20 @@ class Searcher:
         if note:
             out["note"] = note
         return out
+
+    def _phrase_check(self, query: str) -> Callable[[int], bool] | None:
+        """Return ``accept(doc)`` for a query with quoted phrases (None without): whether one
+        field of the entity (its name, type or one observation) holds every phrase."""
+        phrases = parse_query(query).phrases
+        if not phrases:
+            return None
+        entities = self.state.entities
+
+        def accept(doc: int) -> bool:
+            rec = entities.get(doc)
+            if rec is None:
+                return False
+            fields = [analyze(t) for t in (rec.name, rec.entity_type, *rec.observations)]
+            return all(any(contains_phrase(f, p) for f in fields) for p in phrases)
+
+        return accept

@@ -7,14 +7,20 @@ measurement: any DuckDB query costs 0.2–0.6 ms before it does work, and a post
 grows with the table, while a dict lookup per query term stays in the microseconds at 100k
 entities (see bench/RESULTS.md).
 
-Query semantics: every query word is matched (case-insensitive, Unicode words, NFKC); a word of
-three or more characters also matches words it is a prefix of ("ali" finds "alice") at half
-weight. Matching is OR, ranked so that documents containing *all* query words come first, then
-by BM25 score (k1=1.2, b=0.75), then by ascending document id. Name words count three times, so
-a name hit outranks a mention.
+Query semantics: documents and queries go through the analyzer (``analysis``: Unicode words,
+case folding, English Snowball stems, query stop-words, exact phrases; no prefix matching).
+Matching is OR over the query's stems, ranked so that documents containing *all* of them come
+first, then by BM25 score (k1=1.2, b=0.75), then by ascending document id. Name words count
+three times, so a name hit outranks a mention. A query with a quoted phrase only matches the
+documents the caller's ``accept`` check passes (the index keeps no positions; the searcher checks
+the phrase against the document's text), scored exhaustively over the documents that hold every
+phrase stem.
 
 Top-k evaluation (``search``), exact — the same documents in the same order, with bit-identical
 scores, as scoring every matching document (``search_exhaustive``, the reference):
+
+The prefix-expansion machinery below (groups of terms per query word) is kept general although
+each word now expands to at most its own stem.
 
 * Every term keeps, besides ``doc -> tf``, its postings in *impact order*: one bucket per
   distinct tf, sorted by (document length, doc id). Within a bucket the BM25 contribution falls
@@ -48,9 +54,11 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
+
+from ouroboros.store.analysis import analyze, parse_query
 
 __all__ = ["Hit", "TextIndex", "document_terms", "tokenize"]
 
@@ -59,6 +67,7 @@ K1 = 1.2
 B = 0.75
 NAME_WEIGHT = 3
 PREFIX_WEIGHT = 0.5
+PREFIX_MATCHING = False  # "car" must not find "Carol"; stems do the work prefixes did
 MIN_PREFIX_LEN = 3
 MAX_PREFIX_EXPANSIONS = 32
 MAX_QUERY_WORDS = 32
@@ -80,13 +89,13 @@ def tokenize(text: str) -> list[str]:
 
 
 def document_terms(name: str, entity_type: str, observations: Iterable[str]) -> Counter[str]:
-    """Return the term frequencies of an entity (name words weighted ×3)."""
+    """Return the term frequencies of an entity (analyzed stems; name words weighted ×3)."""
     terms: Counter[str] = Counter()
-    for word in tokenize(name):
+    for word in analyze(name):
         terms[word] += NAME_WEIGHT
-    terms.update(tokenize(entity_type))
+    terms.update(analyze(entity_type))
     for text in observations:
-        terms.update(tokenize(text))
+        terms.update(analyze(text))
     return terms
 
 
@@ -249,7 +258,7 @@ class TextIndex:
         postings = self._postings
         if word in postings:
             terms.append((word, 1.0))
-        if len(word) < MIN_PREFIX_LEN:
+        if not PREFIX_MATCHING or len(word) < MIN_PREFIX_LEN:
             return terms, True
         vocab = self._vocab
         i = bisect.bisect_right(vocab, word)
@@ -274,7 +283,7 @@ class TextIndex:
         return found
 
     def _prepare(self, query: str) -> _Query | None:
-        words = list(dict.fromkeys(tokenize(query)))[:MAX_QUERY_WORDS]
+        words = list(parse_query(query).terms)[:MAX_QUERY_WORDS]
         n_docs = len(self._doc_len)
         if not words or not n_docs:
             return None
@@ -324,17 +333,29 @@ class TextIndex:
                 matched += 1
         return matched, score, -doc
 
-    def search(self, query: str, limit: int) -> tuple[list[Hit], int]:
+    def search(
+        self, query: str, limit: int, accept: Callable[[int], bool] | None = None
+    ) -> tuple[list[Hit], int]:
         """Return the top ``limit`` hits for ``query`` and how many documents matched at all."""
-        hits, total, _estimated = self.search_with_total(query, limit)
+        hits, total, _estimated = self.search_with_total(query, limit, accept)
         return hits, total
 
-    def search_with_total(self, query: str, limit: int) -> tuple[list[Hit], int, bool]:
+    def search_with_total(
+        self, query: str, limit: int, accept: Callable[[int], bool] | None = None
+    ) -> tuple[list[Hit], int, bool]:
         """Return the top ``limit`` hits, the number of matching documents and whether that
-        number is an estimate (see the module docstring)."""
+        number is an estimate (see the module docstring).
+
+        ``accept(doc)`` is asked, for a query with quoted phrases, whether a document that
+        holds every phrase stem really contains the phrases; without it phrases match as
+        their words.
+        """
         q = self._prepare(query)
         if q is None or limit <= 0:
             return [], 0, False
+        phrases = parse_query(query).phrases
+        if phrases and accept is not None:
+            return self._phrase_search(q, phrases, limit, accept)
         n_postings = sum(q.sizes)
         if n_postings < EXHAUSTIVE_BELOW or not self._impact_ok:
             return self._exhaustive(q, limit)
@@ -368,6 +389,29 @@ class TextIndex:
         if rest is None:
             return self._exhaustive(q, limit)
         return self._hits(keys + rest), *self._total(q, conj)
+
+    def _phrase_search(
+        self,
+        q: _Query,
+        phrases: tuple[tuple[str, ...], ...],
+        limit: int,
+        accept: Callable[[int], bool],
+    ) -> tuple[list[Hit], int, bool]:
+        """Score the documents holding every phrase stem that ``accept`` passes (exact)."""
+        needed = sorted(
+            {t for p in phrases for t in p}, key=lambda t: len(self._postings.get(t, ()))
+        )
+        docs: _Docs | None = None
+        for term in needed:
+            bucket = self._postings.get(term)
+            if not bucket:
+                return [], 0, False
+            docs = set(bucket) if docs is None else docs & bucket.keys()
+            if not docs:
+                return [], 0, False
+        passed = [d for d in sorted(docs or ()) if accept(d)]
+        keys = heapq.nlargest(limit, (self._score(q, d) for d in passed))
+        return self._hits(keys), len(passed), False
 
     @staticmethod
     def _hits(keys: list[tuple[int, float, int]]) -> list[Hit]:

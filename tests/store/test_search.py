@@ -1,4 +1,4 @@
-"""Keyword search: BM25 ranking, multi-word, prefixes, every write seen at once."""
+"""Keyword search: BM25 ranking, multi-word, stems and phrases, every write seen at once."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from ouroboros.errors import InvalidInputError
 from ouroboros.store import Store
+from ouroboros.store.analysis import analyze, parse_query
 from ouroboros.store.textindex import tokenize
 
 
@@ -38,9 +39,46 @@ def test_case_and_unicode_insensitive(store: Store) -> None:
         assert names(store.search(q)) == ["Zoë Ünal"], q
 
 
-def test_prefix_matches(people: Store) -> None:
-    assert names(people.search("anthro"))[:2] == ["Anthropic", "Alice"]
-    assert names(people.search("caro")) == ["Carol"]
+def test_stems_match_and_prefixes_do_not(store: Store) -> None:
+    store.create_entities(
+        [
+            {"name": "Carol", "entityType": "person", "observations": ["drinks green tea"]},
+            {"name": "Dan", "entityType": "person", "observations": ["painted teas", "a car"]},
+        ]
+    )
+    assert set(names(store.search("teas"))) == {"Carol", "Dan"}
+    assert names(store.search("painting")) == ["Dan"]
+    assert names(store.search("car")) == ["Dan"]  # not Carol: no prefix matching
+    assert names(store.search("caro")) == []
+    assert names(store.search("Carol's")) == ["Carol"]
+
+
+def test_exact_phrases(store: Store) -> None:
+    store.create_entities(
+        [
+            {"name": "A", "entityType": "t", "observations": ["green tea daily"]},
+            {"name": "B", "entityType": "t", "observations": ["tea is green"]},
+            {"name": "C", "entityType": "t", "observations": ["green", "tea"]},
+        ]
+    )
+    assert set(names(store.search("green tea"))) == {"A", "B", "C"}
+    assert names(store.search('"green tea"')) == ["A"]
+    assert names(store.search('"Green Teas"')) == ["A"]  # the phrase is analyzed too
+    assert store.search('"green tea"')["total"] == 1
+    assert names(store.search('"tea green"')) == []
+    assert names(store.search('"green tea" daily')) == ["A"]
+    assert set(names(store.search('green tea"'))) == {"A", "B", "C"}  # a lone quote is text
+
+
+def test_question_stop_words_do_not_decide_the_ranking(store: Store) -> None:
+    store.create_entities(
+        [
+            {"name": "T1", "entityType": "turn", "observations": ["I went to the support group"]},
+            {"name": "T2", "entityType": "turn", "observations": ["did you go to the game when"]},
+        ]
+    )
+    assert names(store.search("When did Caroline go to the support group?"))[0] == "T1"
+    assert set(names(store.search("the"))) == {"T1", "T2"}  # only stop words: kept
 
 
 def test_name_hits_rank_above_mentions(people: Store) -> None:
@@ -94,3 +132,11 @@ def test_punctuation_only_query_finds_nothing(people: Store) -> None:
 
 def test_tokenize() -> None:
     assert tokenize("Hello, World! it's ÉTÉ_2") == ["hello", "world", "it", "s", "été_2"]
+
+
+def test_analyzer() -> None:
+    assert analyze("Caroline's PAINTINGS, teas") == ["carolin", "paint", "tea"]
+    q = parse_query('When did Mel paint "the sunrise" at 5')
+    assert q.phrases == (("the", "sunris"),)
+    assert q.terms == ("mel", "paint", "sunris", "5", "the")
+    assert parse_query("the").terms == ("the",)
