@@ -30,6 +30,7 @@ DOMAINS: tuple[str, ...] = (
     "graph",
     "telemetry",
     "ai",
+    "agent",
 )
 
 
