@@ -36,21 +36,46 @@ def as_root(query: Any) -> Root:
 # --- merge ---------------------------------------------------------------------------------
 
 
-def merge_asts(a: Root, b: Root) -> Root:
-    """Return one AST asking for everything ``a`` and ``b`` ask for (Pathom's merge).
+class _Conflict(Exception):
+    """Two children of one key cannot merge: different params, or one mutation twice."""
 
-    Children are matched by key: a prop and a join of the same key become the join, two joins
-    merge their sub-queries (unions branch by branch; bounded recursion keeps the larger depth,
-    ``...`` wins), params and metadata merge with ``b`` winning on conflicts. The same mutation
-    twice merges only with equal params. Raises EQLError where no merge makes sense (a
-    recursive join with a plain one, a union with a plain join, one mutation with two params).
+
+def merge_asts(*asts: Root | None) -> Root | None:
+    """Return one AST asking for everything the ``asts`` ask for, or None when they conflict.
+
+    Variadic like EQL's ``merge-asts``: no argument gives an empty ``Root``, one gives it back,
+    and ``None`` is the identity. Children are matched by key: a prop and a join of the same key
+    become the join, two joins merge their sub-queries (unions branch by branch; bounded
+    recursion keeps the larger depth, ``...`` wins), metadata merges with the right winning.
+    As in the ``eql`` library, the merge is refused (``None``) when one key appears with
+    different params, and when the same mutation appears twice (even with equal params): a
+    conflict anywhere makes the whole result ``None``. Raises ``EQLError`` where no merge makes
+    sense (a recursive join with a plain one, a union with a plain join).
     """
-    return Root(children=_merge_children(a.children, b.children), meta=_merge_maps(a.meta, b.meta))
+    merged = Root(children=())
+    seen = False
+    for ast in asts:
+        if ast is None:
+            continue
+        if not seen:
+            merged, seen = ast, True
+            continue
+        try:
+            children = _merge_children(merged.children, ast.children)
+        except _Conflict:
+            return None
+        merged = Root(children=children, meta=_merge_maps(merged.meta, ast.meta))
+    return merged
 
 
-def merge_queries(a: QueryLike, b: QueryLike) -> list[Any]:
-    """Return the query data of `merge_asts` over two queries (each a Root, EDN text or data)."""
-    return ast_to_query(merge_asts(as_root(a), as_root(b)))
+def merge_queries(*queries: QueryLike | None) -> list[Any] | None:
+    """Return the query data of ``merge_asts`` over ``queries`` (each a Root, EDN text, data or
+    None), or None when they conflict. ``merge_queries()`` and ``merge_queries(None)`` are ``[]``.
+    """
+    merged = merge_asts(*(None if q is None else as_root(q) for q in queries))
+    if merged is None:
+        return None
+    return ast_to_query(merged)
 
 
 def _identity(node: ChildNode) -> Any:
@@ -110,20 +135,10 @@ def _with_children(node: Any, children: tuple[Any, ...]) -> Any:
 
 def _merge_nodes(x: Any, y: Any) -> Any:
     if isinstance(x, Call):
-        if dict(x.params) != dict(y.params):
-            raise EQLError(f"cannot merge two calls of {x.key} with different params")
-        if x.children is None and y.children is None:
-            return x
-        children = _merge_children(x.children or (), y.children or ())
-        return Call(
-            key=x.key,
-            dispatch_key=x.dispatch_key,
-            params=x.params,
-            query=[query_expr(child) for child in children],
-            children=children,
-            meta=_merge_maps(x.meta, y.meta),
-        )
-    params = _merge_maps(x.params, y.params) or {}
+        raise _Conflict(f"mutation {x.key} appears twice")
+    if dict(x.params or {}) != dict(y.params or {}):
+        raise _Conflict(f"{x.key} appears with different params")
+    params = dict(x.params or {})
     meta = _merge_maps(x.meta, y.meta)
     if isinstance(x, Prop) and isinstance(y, Prop):
         return Prop(key=x.key, dispatch_key=x.dispatch_key, params=params, meta=meta)
