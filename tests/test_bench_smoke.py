@@ -14,7 +14,15 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "script", ["parse.py", "engine.py", "planner.py", "store.py", "http_eql_vs_graphql.py"]
+    "script",
+    [
+        "parse.py",
+        "engine.py",
+        "planner.py",
+        "store.py",
+        "store_scale.py",
+        "http_eql_vs_graphql.py",
+    ],
 )
 def test_benchmark_runs_quick(script: str, tmp_path: Path) -> None:
     done = subprocess.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,28 +35,43 @@ def _format_for(path: str, fmt: str | None, *, reading: bool) -> str:
 
 
 @contextlib.contextmanager
-def _progress(label: str) -> Iterator[Progress]:
+def _progress(label: str, unit: str) -> Iterator[Progress]:
+    """A rich progress bar on stderr: percentage, items so far, items per second and an ETA."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn(label),
         BarColumn(),
-        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[items]:,} " + unit),
+        TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     )
     task = None
+    started = time.monotonic()
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int, items: int) -> None:
         nonlocal task
-        if total < SHOW_PROGRESS_FROM:
-            return
         if task is None:
+            if items < SHOW_PROGRESS_FROM:
+                return
             bar.start()
-            task = bar.add_task(label, total=total)
-        bar.update(task, completed=done, total=total)
+            task = bar.add_task(label, total=total, items=0, rate="")
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = f"{items / elapsed:,.0f} {unit}/s"
+        bar.update(task, completed=done, total=total, items=items, rate=rate)
 
     try:
         yield update
@@ -76,7 +92,7 @@ def run_import(file: str, db: str | None, fmt: str | None) -> str:
                 f"restored {counts['entities']} entities, {counts['relations']} relations, "
                 f"{counts['memory']} memory keys from {file}"
             )
-        with _progress("importing") as progress:
+        with _progress("importing", "items") as progress:
             counts = store.import_jsonl(file, progress)
     skipped = counts["skipped_relations"]
     note = f" ({skipped} relations to missing entities skipped)" if skipped else ""
@@ -96,6 +112,6 @@ def run_export(file: str, db: str | None, fmt: str | None) -> str:
                 f"wrote {counts['entities']} entities, {counts['relations']} relations, "
                 f"{counts['memory']} memory keys to {file}"
             )
-        with _progress("exporting") as progress:
+        with _progress("exporting", "entities") as progress:
             counts = store.export_jsonl(file, progress)
     return f"wrote {counts['entities']} entities and {counts['relations']} relations to {file}"

@@ -156,6 +156,9 @@ class TextIndex:
         self._doc_len: dict[int, int] = {}
         self._total_len = 0
         self._vocab: list[str] = []  # sorted, for prefix expansion; may hold dead terms
+        # New terms since the last prefix lookup, merged in then (inserting each into the sorted
+        # list at once was O(vocabulary) per new term: quadratic over a bulk load).
+        self._vocab_new: list[str] = []
         # prefix -> upper bound on how many live terms with that prefix one document holds
         self._mult: dict[str, int] = {}
         self._impact_ok = True  # False once a doc id or length does not fit a key
@@ -180,10 +183,7 @@ class TextIndex:
             if bucket is None:
                 bucket = postings[term] = {}
                 impact[term] = {}
-                vocab = self._vocab
-                i = bisect.bisect_left(vocab, term)
-                if i == len(vocab) or vocab[i] != term:  # a dead term may still be listed
-                    vocab.insert(i, term)
+                self._vocab_new.append(term)
             bucket[doc] = tf
             by_tf = impact[term]
             ib = by_tf.get(tf)
@@ -260,7 +260,7 @@ class TextIndex:
             terms.append((word, 1.0))
         if not PREFIX_MATCHING or len(word) < MIN_PREFIX_LEN:
             return terms, True
-        vocab = self._vocab
+        vocab = self._sorted_vocab()
         i = bisect.bisect_right(vocab, word)
         while i < len(vocab) and len(terms) <= MAX_PREFIX_EXPANSIONS:
             term = vocab[i]
@@ -270,6 +270,23 @@ class TextIndex:
                 terms.append((term, PREFIX_WEIGHT))
             i += 1
         return terms, i >= len(vocab) or not vocab[i].startswith(word)
+
+    def _sorted_vocab(self) -> list[str]:
+        """Return the sorted vocabulary, merging in the terms added since the last call."""
+        new = self._vocab_new
+        if new:
+            vocab = self._vocab
+            if len(new) <= 16:
+                for term in new:
+                    i = bisect.bisect_left(vocab, term)
+                    if i == len(vocab) or vocab[i] != term:  # a dead term may still be listed
+                        vocab.insert(i, term)
+            else:
+                vocab.extend(new)
+                vocab.sort()  # two sorted-ish runs: timsort merges them in linear time
+                self._vocab = vocab = list(dict.fromkeys(vocab))  # drop re-added dead terms
+            self._vocab_new = []
+        return self._vocab
 
     def _multiplicity(self, word: str, group: list[tuple[str, float, dict[int, int]]]) -> int:
         cached = self._mult.get(word)

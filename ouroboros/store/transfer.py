@@ -24,14 +24,27 @@ from ouroboros.errors import InvalidInputError, NotFoundError, StoreError
 if TYPE_CHECKING:
     from ouroboros.store.store import Store
 
-__all__ = ["dump_json", "export_jsonl", "import_jsonl", "read_jsonl", "restore_json"]
+__all__ = [
+    "dump_json",
+    "export_jsonl",
+    "import_jsonl",
+    "iter_jsonl",
+    "read_jsonl",
+    "restore_json",
+]
 
-BATCH = 1000
-Progress = Callable[[int, int], None]
-"""Called with (items done, items total)."""
+BATCH = 5000
+Progress = Callable[[int, int, int], None]
+"""Called with (work done, work total, items): bytes of the file for import, entities for
+export."""
 
 
 def _objects(text: str, lineno: int) -> Iterator[Any]:
+    try:
+        yield json.loads(text)  # the common case: one object on the line
+        return
+    except ValueError:
+        pass  # objects run together on one line, or garbage: decode one by one
     decoder = json.JSONDecoder()
     pos = 0
     while pos < len(text):
@@ -46,75 +59,133 @@ def _objects(text: str, lineno: int) -> Iterator[Any]:
         yield obj
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Return ``(entities, relations)`` from a memory.jsonl (or legacy memory.json) file.
-
-    Raises InvalidInputError naming the line of anything malformed.
-    """
+def _open_text(path: str | os.PathLike[str]) -> Any:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return open(path, encoding="utf-8")
     except FileNotFoundError:
         raise NotFoundError(f"no such file: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{path} is not UTF-8 text: {exc}") from None
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc}") from None
-    items: list[tuple[int, Any]] = []
-    if text.lstrip().startswith("["):
+
+
+def iter_jsonl(
+    path: str | os.PathLike[str], position: list[int] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, item)`` from a memory.jsonl, reading it line by line.
+
+    An item is ``{"type": "entity", "name", "entityType", "observations"}`` or ``{"type":
+    "relation", "from", "to", "relationType"}`` (a missing ``type`` is guessed from the keys).
+    ``position[0]`` is kept at the number of bytes read so far (for a progress bar). A legacy
+    ``memory.json`` (one JSON array, written by old releases of the official server: small files)
+    is the one format read whole. Raises InvalidInputError naming the line of anything malformed.
+    """
+    with _open_text(path) as fh:
         try:
-            items = [(i + 1, o) for i, o in enumerate(json.loads(text))]
-        except ValueError as exc:
-            raise InvalidInputError(f"{path}: not a JSON array: {exc}") from None
-    else:
-        for lineno, line in enumerate(text.splitlines(), 1):
-            items.extend((lineno, o) for o in _objects(line, lineno))
+            head = fh.read(4096)
+            rest_is_array = head.lstrip().startswith("[")
+            fh.seek(0)
+            if rest_is_array:
+                try:
+                    items = json.load(fh)
+                except ValueError as exc:
+                    raise InvalidInputError(f"{path}: not a JSON array: {exc}") from None
+                if position is not None:
+                    position[0] = fh.tell()
+                for i, obj in enumerate(items if isinstance(items, list) else [items], 1):
+                    yield i, _item(obj, i)
+                return
+            done = 0
+            for lineno, line in enumerate(fh, 1):
+                done += len(line.encode("utf-8")) if not line.isascii() else len(line)
+                if position is not None:
+                    position[0] = done
+                if not line.strip():
+                    continue
+                for obj in _objects(line, lineno):
+                    yield lineno, _item(obj, lineno)
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"{path} is not UTF-8 text: {exc}") from None
+
+
+def _item(obj: Any, lineno: int) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise InvalidInputError(f"line {lineno}: expected an object, got {type(obj).__name__}")
+    kind = obj.get("type")
+    if kind == "entity" or (kind is None and "entityType" in obj):
+        name = obj.get("name")
+        if not isinstance(name, str):
+            raise InvalidInputError(f"line {lineno}: entity without a string name")
+        obs = obj.get("observations") or []
+        if not isinstance(obs, list):
+            raise InvalidInputError(f"line {lineno}: observations must be a list")
+        return {
+            "type": "entity",
+            "name": name,
+            "entityType": obj.get("entityType"),
+            "observations": obs,
+        }
+    if kind == "relation" or (kind is None and "relationType" in obj):
+        return {
+            "type": "relation",
+            "from": obj.get("from"),
+            "to": obj.get("to"),
+            "relationType": obj.get("relationType"),
+        }
+    raise InvalidInputError(f"line {lineno}: unknown type {kind!r}")
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return ``(entities, relations)`` from a memory.jsonl (whole, in memory: for small files
+    and tests; ``import_jsonl`` streams). An entity met again merges its observations."""
     entities: dict[str, dict[str, Any]] = {}
     relations: list[dict[str, Any]] = []
-    for lineno, obj in items:
-        if not isinstance(obj, dict):
-            raise InvalidInputError(f"line {lineno}: expected an object, got {type(obj).__name__}")
-        kind = obj.get("type")
-        if kind == "entity" or (kind is None and "entityType" in obj):
-            name = obj.get("name")
-            if not isinstance(name, str):
-                raise InvalidInputError(f"line {lineno}: entity without a string name")
-            obs = obj.get("observations") or []
-            if not isinstance(obs, list):
-                raise InvalidInputError(f"line {lineno}: observations must be a list")
-            if name in entities:
-                entities[name]["observations"].extend(obs)
+    for _lineno, item in iter_jsonl(path):
+        if item.pop("type") == "entity":
+            if item["name"] in entities:
+                entities[item["name"]]["observations"].extend(item["observations"])
             else:
-                entities[name] = {
-                    "name": name,
-                    "entityType": obj.get("entityType"),
-                    "observations": list(obs),
-                }
-        elif kind == "relation" or (kind is None and "relationType" in obj):
-            relations.append(
-                {
-                    "from": obj.get("from"),
-                    "to": obj.get("to"),
-                    "relationType": obj.get("relationType"),
-                }
-            )
+                entities[item["name"]] = {**item, "observations": list(item["observations"])}
         else:
-            raise InvalidInputError(f"line {lineno}: unknown type {kind!r}")
+            relations.append(item)
     return list(entities.values()), relations
 
 
-def import_jsonl(
-    store: Store, path: str | os.PathLike[str], progress: Progress | None = None
-) -> dict[str, int]:
-    """Import a memory.jsonl into ``store``; return created / merged / skipped counts."""
-    entities, relations = read_jsonl(path)
-    total = len(entities) + len(relations)
-    done = 0
-    counts = {"entities": 0, "observations": 0, "relations": 0, "skipped_relations": 0}
-    for start in range(0, len(entities), BATCH):
-        batch = entities[start : start + BATCH]
-        created = store.create_entities(batch)
-        counts["entities"] += len(created)
-        counts["observations"] += sum(len(e["observations"]) for e in created)
+class _Importer:
+    """Streams items into the store in batches of ``BATCH`` (see ``import_jsonl``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.entities: dict[str, dict[str, Any]] = {}
+        self.relations: list[dict[str, Any]] = []
+        self.deferred: list[dict[str, Any]] = []
+        self.counts = {"entities": 0, "observations": 0, "relations": 0, "skipped_relations": 0}
+
+    def add(self, item: dict[str, Any]) -> None:
+        if item.pop("type") == "entity":
+            have = self.entities.get(item["name"])
+            if have is None:
+                self.entities[item["name"]] = {**item, "observations": list(item["observations"])}
+            else:
+                have["observations"].extend(item["observations"])
+            if len(self.entities) >= BATCH:
+                self.flush_entities()
+        else:
+            ends = (item["from"], item["to"])
+            if not all(isinstance(n, str) and n.strip() for n in ends):
+                self.counts["skipped_relations"] += 1  # no such entity can exist
+                return
+            self.relations.append(item)
+            if len(self.relations) >= BATCH:
+                self.flush_relations()
+
+    def flush_entities(self) -> None:
+        batch = list(self.entities.values())
+        self.entities = {}
+        if not batch:
+            return
+        created = self.store.create_entities(batch)
+        self.counts["entities"] += len(created)
+        self.counts["observations"] += sum(len(e["observations"]) for e in created)
         made = {e["name"] for e in created}
         merge = [
             {"entityName": e["name"], "contents": e["observations"]}
@@ -122,24 +193,79 @@ def import_jsonl(
             if e["name"] not in made and e["observations"]
         ]
         if merge:
-            for res in store.add_observations(merge):
-                counts["observations"] += len(res["addedObservations"])
-        done += len(batch)
-        if progress:
-            progress(done, total)
-    for start in range(0, len(relations), BATCH):
-        batch = relations[start : start + BATCH]
-        names = sorted(
-            {n for r in batch for n in (r["from"], r["to"]) if isinstance(n, str) and n.strip()}
-        )
-        present = store.get_entities(names) if names else {}
-        ok = [r for r in batch if r["from"] in present and r["to"] in present]
-        counts["skipped_relations"] += len(batch) - len(ok)
-        if ok:
-            counts["relations"] += len(store.create_relations(ok))
-        done += len(batch)
-        if progress:
-            progress(done, total)
+            for res in self.store.add_observations(merge):
+                self.counts["observations"] += len(res["addedObservations"])
+
+    def flush_relations(self, final: bool = False) -> None:
+        """Write the buffered relations. Those with an endpoint not (yet) created wait for the
+        end of the file (an entity may come after a relation to it), then are skipped."""
+        self.flush_entities()  # relations may point at entities still in the buffer
+        batch, self.relations = self.relations, []
+        while batch:
+            try:
+                self.counts["relations"] += len(self.store.create_relations(batch))
+                return
+            except NotFoundError as exc:
+                missing = set((exc.details or {}).get("missing") or ())
+                if not missing:
+                    raise
+            keep = []
+            for r in batch:
+                if r["from"] in missing or r["to"] in missing:
+                    if final:
+                        self.counts["skipped_relations"] += 1
+                    else:
+                        self.deferred.append(r)
+                else:
+                    keep.append(r)
+            batch = keep
+
+    def finish(self) -> dict[str, int]:
+        self.flush_relations()
+        while self.deferred:
+            self.relations, self.deferred = self.deferred[:BATCH], self.deferred[BATCH:]
+            self.flush_relations(final=True)
+        return self.counts
+
+
+def import_jsonl(
+    store: Store, path: str | os.PathLike[str], progress: Progress | None = None
+) -> dict[str, int]:
+    """Import a memory.jsonl into ``store``, streaming it in batches; return created / merged /
+    skipped counts.
+
+    The file is read line by line and written ``BATCH`` items per transaction, so memory stays
+    flat whatever its size. A malformed line stops the import with an error naming it; the
+    batches before it stay written (importing again after fixing the file merges, since every
+    write skips what exists). ``progress(bytes read, file size, items read)`` follows along.
+    """
+    position = [0]
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise NotFoundError(f"no such file: {path}") from None
+    importer = _Importer(store)
+    items = 0
+    try:
+        for _lineno, item in iter_jsonl(path, position):
+            importer.add(item)
+            items += 1
+            if progress and items % BATCH == 0:
+                progress(position[0], size, items)
+    except InvalidInputError as exc:
+        importer.flush_relations()
+        done = importer.counts
+        if done["entities"] or done["relations"]:
+            raise InvalidInputError(
+                f"{exc.message}; stopped there: {done['entities']} entities and "
+                f"{done['relations']} relations before it were imported (import again after "
+                "fixing the file: what exists is skipped)",
+                details=exc.details,
+            ) from None
+        raise
+    counts = importer.finish()
+    if progress:
+        progress(size, size, items)
     store.checkpoint()
     return counts
 
@@ -169,42 +295,35 @@ def export_jsonl(
     counts = {"entities": 0, "relations": 0}
 
     def write(fh: Any) -> None:
-        relations: list[str] = []
-        offset: int | None = 0
-        while offset is not None:
-            page = store.read_graph(offset, BATCH)
-            for e in page["entities"]:
-                fh.write(
-                    json.dumps(
-                        {
+        # Two passes over the pages (entities, then the relations each page starts), so
+        # nothing of the graph is held whole; the official format wants entities first.
+        for kind in ("entity", "relation"):
+            offset: int | None = 0
+            while offset is not None:
+                page = store.read_graph(offset, BATCH)
+                if kind == "entity":
+                    for e in page["entities"]:
+                        line = {
                             "type": "entity",
                             "name": e["name"],
                             "entityType": e["entityType"],
                             "observations": e["observations"],
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
-            for r in page["relations"]:
-                relations.append(
-                    json.dumps(
-                        {
+                        }
+                        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    counts["entities"] += len(page["entities"])
+                    if progress:
+                        progress(counts["entities"], page["total"], counts["entities"])
+                else:
+                    for r in page["relations"]:
+                        line = {
                             "type": "relation",
                             "from": r["from"],
                             "to": r["to"],
                             "relationType": r["relationType"],
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
-            counts["entities"] += len(page["entities"])
-            offset = page["next_offset"]
-            if progress:
-                progress(counts["entities"], page["total"])
-        fh.writelines(relations)
-        counts["relations"] = len(relations)
+                        }
+                        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                    counts["relations"] += len(page["relations"])
+                offset = page["next_offset"]
 
     _atomic_write(path, write)
     return counts

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -33,7 +34,7 @@ MAX_NAME_CHARS = 1024
 MAX_OBSERVATION_BYTES = 64 * 1024
 MAX_VALUE_BYTES = 1024 * 1024
 
-_CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _check_unicode(value: str, what: str) -> None:
@@ -58,7 +59,7 @@ def check_identifier(value: Any, what: str) -> str:
             details={"field": what, "limit": MAX_NAME_CHARS},
         )
     _check_unicode(value, what)
-    if any(ch in _CONTROL for ch in value):
+    if _CONTROL.search(value):
         raise InvalidInputError(
             f"{what} must not contain control characters (NUL, newline, ...): {value[:60]!r}",
             details={"field": what},

@@ -97,9 +97,10 @@ def test_import_refuses_garbage_with_the_line(store: Store, tmp_path: Path) -> N
 
 
 def test_progress_is_reported(store: Store) -> None:
-    seen: list[tuple[int, int]] = []
-    store.import_jsonl(FIXTURE, progress=lambda done, total: seen.append((done, total)))
-    assert seen[-1] == (10, 10)
+    seen: list[tuple[int, int, int]] = []
+    store.import_jsonl(FIXTURE, progress=lambda done, total, n: seen.append((done, total, n)))
+    size = FIXTURE.stat().st_size
+    assert seen[-1] == (size, size, 10)  # bytes read of the file, items read
 
 
 def test_dump_and_restore_everything(people: Store, tmp_path: Path) -> None:
@@ -185,3 +186,72 @@ def test_cli_large_import_with_progress(tmp_path: Path) -> None:
     assert "imported 3000 new entities, 3000 observations, 2999 relations" in res.output
     with open_store(db, embedder=None) as s:
         assert s.counts() == {"entities": 3000, "relations": 2999, "observations": 3000}
+
+
+# --- streaming import ----------------------------------------------------------------------
+
+
+def _jsonl(path: Path, items: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+def test_import_streams_in_batches(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small batches: a relation before its entity waits for it, an entity met again in a later
+    batch merges, relations with unusable endpoints are skipped, progress only grows."""
+    import ouroboros.store.transfer as transfer
+
+    monkeypatch.setattr(transfer, "BATCH", 3)
+    items: list[dict] = [{"type": "relation", "from": "e9", "to": "e0", "relationType": "early"}]
+    items += [
+        {"type": "entity", "name": f"e{i}", "entityType": "t", "observations": [f"o{i}"]}
+        for i in range(10)
+    ]
+    items += [{"type": "entity", "name": "e1", "entityType": "t", "observations": ["again"]}]
+    items += [
+        {"type": "relation", "from": f"e{i}", "to": f"e{i + 1}", "relationType": "next"}
+        for i in range(9)
+    ]
+    items += [
+        {"type": "relation", "from": None, "to": "e1", "relationType": "bad"},
+        {"type": "relation", "from": "e1", "to": "nobody", "relationType": "dangling"},
+    ]
+    seen: list[tuple[int, int, int]] = []
+    path = _jsonl(tmp_path / "m.jsonl", items)
+    counts = store.import_jsonl(path, lambda d, t, n: seen.append((d, t, n)))
+    assert counts == {"entities": 10, "observations": 11, "relations": 10, "skipped_relations": 2}
+    assert store.get_entity("e1")["observations"] == ["o1", "again"]  # type: ignore[index]
+    assert store.relations_of(["e9"], "out")[0]["relationType"] == "early"
+    assert [s[0] for s in seen] == sorted(s[0] for s in seen) and len(seen) > 3
+    assert seen[-1][:2] == (path.stat().st_size,) * 2
+
+
+def test_a_bad_line_late_in_a_file_says_what_was_imported(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ouroboros.store.transfer as transfer
+
+    monkeypatch.setattr(transfer, "BATCH", 2)
+    path = tmp_path / "late.jsonl"
+    good = [{"type": "entity", "name": f"e{i}", "entityType": "t"} for i in range(5)]
+    path.write_text("".join(json.dumps(i) + "\n" for i in good) + "{broken\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=r"line 6.*5 entities and 0 relations before it"):
+        store.import_jsonl(path)
+    path.write_text("".join(json.dumps(i) + "\n" for i in good), encoding="utf-8")
+    assert store.import_jsonl(path)["entities"] == 0  # again after the fix: nothing doubled
+    assert store.counts()["entities"] == 5
+
+
+def test_iter_jsonl_reads_lazily(tmp_path: Path) -> None:
+    from ouroboros.store.transfer import iter_jsonl
+
+    path = _jsonl(
+        tmp_path / "lazy.jsonl",
+        [{"type": "entity", "name": f"e{i}", "entityType": "t"} for i in range(2000)],
+    )
+    position = [0]
+    stream = iter_jsonl(path, position)
+    assert next(stream)[1]["name"] == "e0"
+    assert 0 < position[0] < path.stat().st_size  # a first line is yielded before the end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from ouroboros.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
@@ -174,3 +176,41 @@ def test_memory_and_sql_walks_agree(store: Store) -> None:
         )
     with pytest.raises(InvalidInputError):
         store.neighbours("n1", engine="gremlin")
+
+
+@pytest.mark.parametrize("direction", ["both", "out", "in"])
+def test_shortest_path_matches_a_reference_bfs(store: Store, direction: str) -> None:
+    """On a random sparse graph, the two-way search finds paths as short as networkx does,
+    made of real relations, and none where networkx finds none within max_depth."""
+    import random
+
+    import networkx as nx
+
+    rng = random.Random(3)
+    n = 120
+    store.create_entities([{"name": f"n{i}", "entityType": "t"} for i in range(n)])
+    edges = {(rng.randrange(n), rng.randrange(n), rng.choice("ab")) for _ in range(150)}
+    edges = {e for e in edges if e[0] != e[1]}
+    store.create_relations(
+        [{"from": f"n{a}", "to": f"n{b}", "relationType": t} for a, b, t in edges]
+    )
+    g = nx.DiGraph() if direction != "both" else nx.Graph()
+    g.add_nodes_from(range(n))
+    for a, b, _t in edges:
+        g.add_edge(*((b, a) if direction == "in" else (a, b)))
+    for _ in range(150):
+        a, b = rng.randrange(n), rng.randrange(n)
+        got = store.shortest_path(f"n{a}", f"n{b}", max_depth=4, direction=direction)
+        try:
+            want = nx.shortest_path_length(g, a, b)
+        except nx.NetworkXNoPath:
+            want = None
+        if want is None or want > 4:
+            assert got is None
+            continue
+        assert got is not None and got["length"] == want
+        assert got["path"][0] == f"n{a}" and got["path"][-1] == f"n{b}"
+        for (x, y), rel in zip(itertools.pairwise(got["path"]), got["relations"], strict=True):
+            pair = (rel["from"], rel["to"])
+            ok = {"out": [(x, y)], "in": [(y, x)], "both": [(x, y), (y, x)]}[direction]
+            assert pair in ok
