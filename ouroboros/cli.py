@@ -508,3 +508,8 @@ def token_revoke_command(name: str, db_path: str | None) -> None:
         click.echo(f"error: NotFoundError: no active token named {name!r}", err=True)
         sys.exit(1)
     click.echo(f"revoked token {name!r}")
+
+
+from ouroboros.agent_cli import agent_command  # noqa: E402  (the agent's own module)
+
+main.add_command(agent_command)
