@@ -2,7 +2,9 @@
 
 Semantics follow the official MCP memory server so the tool pack maps 1:1: creating an entity
 that exists is skipped, duplicate observations and exact duplicate relations are skipped,
-deleting what is absent is a no-op — which also makes every write safe to retry. Where that
+deleting what is absent is a no-op — which also makes every write safe to retry. The deletes
+here are hard deletes (every stored version of the fact goes); ending a fact's validity while
+keeping its history is ``temporal.Temporal.invalidate_*``. Where that
 server is loose we are strict: a relation or observation for a missing entity is refused with
 NotFoundError naming it, and nothing of the batch is written.
 
@@ -13,12 +15,14 @@ transaction, and applies the change to the model (and keyword index) in a commit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from ouroboros.errors import ConflictError, InvalidInputError, NotFoundError
 from ouroboros.store.clock import iso, utcnow
 from ouroboros.store.database import Database
 from ouroboros.store.graphstate import EntityRecord, GraphState, RelKey
+from ouroboros.store.timeparse import time_arg
 from ouroboros.store.validate import (
     check_identifier,
     check_names,
@@ -100,8 +104,8 @@ class KnowledgeGraph:
             if obs_ids:
                 seqs = list(range(first_seq, first_seq + len(obs_ids)))
                 cur.execute(
-                    "INSERT INTO observations SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), "
-                    "unnest(?::VARCHAR[]), ?",
+                    "INSERT INTO observations (entity_id, seq, content, created_at) "
+                    "SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::VARCHAR[]), ?",
                     [obs_ids, seqs, obs_texts, now],
                 )
 
@@ -196,27 +200,36 @@ class KnowledgeGraph:
     def add_observations(self, observations: Any) -> list[dict[str, Any]]:
         """Add observations; return ``[{"entityName", "addedObservations"}]`` (duplicates skipped).
 
-        Raises NotFoundError (writing nothing) if any entity does not exist.
+        An item may carry ``validFrom`` / ``validTo`` (ISO 8601 or an unambiguous human time)
+        for all its contents: when the facts held in the world. Raises NotFoundError (writing
+        nothing) if any entity does not exist, InvalidInputError for a bad or empty interval.
         """
         items = require_list(observations, "observations")
-        asked: list[tuple[str, list[str]]] = []
+        asked: list[tuple[str, list[str], datetime | None, datetime | None]] = []
         for i, item in enumerate(items):
             require_mapping(item, f"observations[{i}]", ("entityName", "contents"))
             name = check_identifier(item["entityName"], "entityName")
             contents = [
                 check_text(c, "observation") for c in require_list(item["contents"], "contents")
             ]
-            asked.append((name, contents))
+            vfrom = time_arg(item.get("validFrom"), f"observations[{i}].validFrom")
+            vto = time_arg(item.get("validTo"), f"observations[{i}].validTo")
+            if vfrom is not None and vto is not None and vto <= vfrom:
+                raise InvalidInputError(
+                    f"observations[{i}]: validTo must be later than validFrom (intervals are "
+                    "half-open: valid from validFrom up to, not including, validTo)"
+                )
+            asked.append((name, contents, vfrom, vto))
         st = self.state
         with self.db.transaction() as cur:
             results: list[dict[str, Any]] = []
-            rows: list[tuple[int, str]] = []
+            rows: list[tuple[int, str, datetime | None, datetime | None]] = []
             with st.lock:
-                missing = [n for n, _ in asked if n not in st.by_name]
+                missing = [a[0] for a in asked if a[0] not in st.by_name]
                 if missing:
                     raise _missing_error(list(dict.fromkeys(missing)), "add observations")
                 pending: dict[int, set[str]] = {}
-                for name, contents in asked:
+                for name, contents, vfrom, vto in asked:
                     eid = st.by_name[name]
                     have = st.entities[eid].observations
                     taken = pending.setdefault(eid, set())
@@ -225,7 +238,7 @@ class KnowledgeGraph:
                         if text not in have and text not in taken:
                             taken.add(text)
                             added.append(text)
-                            rows.append((eid, text))
+                            rows.append((eid, text, vfrom, vto))
                     results.append({"entityName": name, "addedObservations": added})
                 first_seq = st.next_seq
             if not rows:
@@ -235,22 +248,29 @@ class KnowledgeGraph:
             # The entity row is not touched: updated_at is derived from the newest observation
             # at load, which keeps this write an append (no UPDATE scan over entities).
             cur.execute(
-                "INSERT INTO observations SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), "
-                "unnest(?::VARCHAR[]), ?",
+                "INSERT INTO observations (entity_id, seq, content, created_at, valid_from, "
+                "valid_to) SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), "
+                "unnest(?::VARCHAR[]), ?, unnest(?::TIMESTAMP[]), unnest(?::TIMESTAMP[])",
                 [
                     [r[0] for r in rows],
                     list(range(first_seq, first_seq + len(rows))),
                     [r[1] for r in rows],
                     now,
+                    [r[2] for r in rows],
+                    [r[3] for r in rows],
                 ],
             )
 
             def apply() -> None:
                 with st.lock:
                     st.next_seq = first_seq + len(rows)
-                    touched = {eid for eid, _ in rows}
-                    for eid, text in rows:
-                        st.entities[eid].observations[text] = stamp
+                    touched = {r[0] for r in rows}
+                    for eid, text, vfrom, vto in rows:
+                        if vto is not None and vto <= now:
+                            continue  # a fact that already ended: history, not the graph
+                        rec = st.entities[eid]
+                        rec.observations[text] = stamp
+                        rec.set_validity(text, iso(vfrom), iso(vto))
                     for eid in touched:
                         rec = st.entities[eid]
                         rec.updated_at = stamp
@@ -302,7 +322,9 @@ class KnowledgeGraph:
             def apply() -> None:
                 with st.lock:
                     for eid, text in rows:
-                        st.entities[eid].observations.pop(text, None)
+                        rec = st.entities[eid]
+                        rec.observations.pop(text, None)
+                        rec.set_validity(text, None, None)
                     for eid in touched:
                         rec = st.entities[eid]
                         rec.updated_at = iso(now) or ""
@@ -350,8 +372,8 @@ class KnowledgeGraph:
             now = utcnow()
             stamp = iso(now) or ""
             cur.execute(
-                "INSERT INTO relations SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), "
-                "unnest(?::VARCHAR[]), ?",
+                "INSERT INTO relations (src, dst, relation_type, created_at) "
+                "SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::VARCHAR[]), ?",
                 [[k[0] for k in new], [k[2] for k in new], [k[1] for k in new], now],
             )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from ouroboros.store.clock import iso
+from ouroboros.store.clock import iso, utcnow
 from ouroboros.store.textindex import TextIndex, document_terms
 
 __all__ = ["EntityRecord", "GraphState", "RelKey"]
@@ -25,9 +25,22 @@ RelKey = tuple[int, str, int]
 
 
 class EntityRecord:
-    """One entity as held in memory; ``observations`` maps text → time added, in order."""
+    """One entity as held in memory; ``observations`` maps text → time added, in order.
 
-    __slots__ = ("created_at", "entity_type", "id", "name", "observations", "updated_at")
+    ``validity`` maps the few observations whose valid time is bounded (a ``validFrom`` or
+    ``validTo`` given) to ``(valid_from, valid_to)`` ISO strings; ``to_dict`` shows only those
+    valid at the moment it runs. None when no observation of the entity is bounded.
+    """
+
+    __slots__ = (
+        "created_at",
+        "entity_type",
+        "id",
+        "name",
+        "observations",
+        "updated_at",
+        "validity",
+    )
 
     def __init__(
         self, id: int, name: str, entity_type: str, created_at: str, updated_at: str
@@ -38,16 +51,41 @@ class EntityRecord:
         self.created_at = created_at
         self.updated_at = updated_at
         self.observations: dict[str, str] = {}
+        self.validity: dict[str, tuple[str | None, str | None]] | None = None
+
+    def set_validity(self, text: str, valid_from: str | None, valid_to: str | None) -> None:
+        """Record the valid time of one observation (both None: unbounded, forget it)."""
+        if valid_from is None and valid_to is None:
+            if self.validity is not None:
+                self.validity.pop(text, None)
+            return
+        if self.validity is None:
+            self.validity = {}
+        self.validity[text] = (valid_from, valid_to)
+
+    def valid_observations(self, now: str | None = None) -> dict[str, str]:
+        """Return ``observations`` less those not valid at ``now`` (ISO; default: this moment)."""
+        if not self.validity:
+            return self.observations
+        at = now or (iso(utcnow()) or "")
+        bounds = self.validity
+        out: dict[str, str] = {}
+        for text, stamp in self.observations.items():
+            b = bounds.get(text)
+            if b is None or ((b[0] is None or b[0] <= at) and (b[1] is None or at < b[1])):
+                out[text] = stamp
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the public shape (official fields first, then ours)."""
+        observations = self.valid_observations()
         return {
             "name": self.name,
             "entityType": self.entity_type,
-            "observations": list(self.observations),
+            "observations": list(observations),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
-            "observation_times": list(self.observations.values()),
+            "observation_times": list(observations.values()),
         }
 
 
@@ -81,17 +119,27 @@ class GraphState:
                     eid, name, etype, iso(created) or "", iso(updated) or ""
                 )
                 self.by_name[name] = eid
-            for eid, content, created in cur.execute(
-                "SELECT entity_id, content, created_at FROM observations ORDER BY seq"
+            # The current graph: rows the store still holds as true (not expired) whose valid
+            # time has not ended; a valid time that starts later is filtered at read.
+            now = utcnow()
+            for eid, content, created, vfrom, vto in cur.execute(
+                "SELECT entity_id, content, created_at, valid_from, valid_to FROM observations "
+                "WHERE expired_at IS NULL AND (valid_to IS NULL OR valid_to > ?) ORDER BY seq",
+                [now],
             ).fetchall():
                 rec = self.entities.get(eid)
                 if rec is not None:
                     stamp = iso(created) or ""
                     rec.observations[content] = stamp
+                    if vfrom is not None or vto is not None:
+                        rec.set_validity(content, iso(vfrom), iso(vto))
                     # add_observations does not rewrite the entity row: derive updated_at here.
                     rec.updated_at = max(rec.updated_at, stamp)
             for src, dst, rtype, created in cur.execute(
-                "SELECT src, dst, relation_type, created_at FROM relations ORDER BY created_at"
+                "SELECT src, dst, relation_type, created_at FROM relations "
+                "WHERE expired_at IS NULL AND (valid_to IS NULL OR valid_to > ?) "
+                "ORDER BY created_at",
+                [now],
             ).fetchall():
                 if src in self.entities and dst in self.entities:
                     self.add_relation((src, rtype, dst), iso(created) or "")

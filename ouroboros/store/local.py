@@ -10,12 +10,13 @@ of running the write twice (exactly-once across a failover).
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ouroboros.errors import InvalidInputError, StoreError
+from ouroboros.errors import ConflictError, InvalidInputError, StoreError
 from ouroboros.store.algorithms import GraphAlgorithms
 from ouroboros.store.clock import utcnow
 from ouroboros.store.database import Database
@@ -27,6 +28,7 @@ from ouroboros.store.schema import migrate
 from ouroboros.store.search import Searcher
 from ouroboros.store.snapshot import Snapshot
 from ouroboros.store.telemetry import Telemetry
+from ouroboros.store.temporal import Temporal
 from ouroboros.store.tokens import Tokens
 from ouroboros.store.traversal import Traversal
 from ouroboros.store.vectors import VectorIndex
@@ -47,6 +49,9 @@ WRITE_METHODS = frozenset(
         "delete_observations",
         "delete_relations",
         "rename_entity",
+        "invalidate_observations",
+        "invalidate_relations",
+        "purge",
         "audit",
         "token_create",
         "token_revoke",
@@ -65,6 +70,11 @@ READ_METHODS = frozenset(
         "read_graph",
         "counts",
         "search",
+        "entity_history",
+        "observations_at",
+        "open_nodes_at",
+        "read_graph_at",
+        "search_at",
         "neighbours",
         "shortest_path",
         "subgraph",
@@ -105,6 +115,7 @@ class LocalStore:
             # collection over millions of dicts/strings otherwise shows up as multi-ms p95 spikes.
             gc.freeze()
             self.graph = KnowledgeGraph(self.db, self.state)
+            self.temporal = Temporal(self.db, self.state, self.graph)
             self.memory = Memory(self.db)
             chosen = resolve_embedder(embedder)
             self.vectors = VectorIndex(self.db, self.state, chosen) if chosen else None
@@ -143,6 +154,9 @@ class LocalStore:
             raise InvalidInputError(f"unknown store operation {method!r}")
         fn = getattr(self, method)
         kw = dict(kwargs or {})
+        idempotency_key = kw.pop("idempotency_key", None)
+        if idempotency_key is not None and method in WRITE_METHODS:
+            return self._idempotent(method, idempotency_key, fn, args, kw)
         if request_id is None or method not in WRITE_METHODS:
             return fn(*args, **kw)
         with self.db.transaction() as cur:
@@ -156,6 +170,41 @@ class LocalStore:
             cur.execute(
                 "INSERT INTO rpc_results VALUES (?, ?, ?)",
                 [request_id, json.dumps(result, ensure_ascii=False), utcnow()],
+            )
+        return result
+
+    def _idempotent(
+        self, method: str, key: Any, fn: Any, args: Sequence[Any], kw: dict[str, Any]
+    ) -> Any:
+        """Run a write at most once per caller-supplied key: a repeat returns the first
+        result; a repeat with other arguments is refused. Keys are kept RESULT_RETENTION_HOURS
+        (with the RPC results, in the same table and transaction as the write)."""
+        if not isinstance(key, str) or not 1 <= len(key) <= 200:
+            raise InvalidInputError("idempotencyKey must be a string of 1 to 200 characters")
+        digest = hashlib.sha256(
+            json.dumps(
+                [list(args), {k: v for k, v in kw.items() if k != "audit"}],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).hexdigest()
+        rid = f"idem:{method}:{key}"
+        with self.db.transaction() as cur:
+            row = cur.execute(
+                "SELECT result FROM rpc_results WHERE request_id = ?", [rid]
+            ).fetchone()
+            if row is not None:
+                stored = json.loads(row[0])
+                if stored.get("args") != digest:
+                    raise ConflictError(
+                        f"idempotencyKey {key!r} was already used for a different {method} call",
+                        details={"idempotencyKey": key},
+                    )
+                return stored["result"]
+            result = fn(*args, **kw)
+            cur.execute(
+                "INSERT INTO rpc_results VALUES (?, ?, ?)",
+                [rid, json.dumps({"args": digest, "result": result}, ensure_ascii=False), utcnow()],
             )
         return result
 
@@ -232,6 +281,46 @@ class LocalStore:
 
     def rename_entity(self, old: str, new: str, audit: Any = None) -> dict[str, Any]:
         return self._audited(audit, self.graph.rename_entity, old, new)
+
+    def invalidate_observations(self, deletions: Any, audit: Any = None) -> int:
+        return self._audited(audit, self.temporal.invalidate_observations, deletions)
+
+    def invalidate_relations(self, relations: Any, audit: Any = None) -> int:
+        return self._audited(audit, self.temporal.invalidate_relations, relations)
+
+    def purge(
+        self, entity_names: Any = None, observations: Any = None, audit: Any = None
+    ) -> dict[str, int]:
+        # A purge is always audited (who, and how much; never the purged text).
+        record = dict(audit) if isinstance(audit, Mapping) else {"actor": "store"}
+        record.setdefault("action", "purge")
+        record.setdefault("target", "knowledge graph")
+        record.setdefault("outcome", "ok")
+        with self.db.transaction():
+            counts = self.temporal.purge(entity_names, observations)
+            record["details"] = {"removed": counts}
+            return self._audited(record, lambda: counts)
+
+    def entity_history(self, name: str) -> dict[str, Any]:
+        return self.temporal.history(name)
+
+    def observations_at(
+        self, names: Any, as_of: Any = None, known_at: Any = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        return self.temporal.observations_at(names, as_of, known_at)
+
+    def open_nodes_at(self, names: Any, as_of: Any = None, known_at: Any = None) -> dict[str, Any]:
+        return self.temporal.open_nodes_at(names, as_of, known_at)
+
+    def read_graph_at(
+        self, offset: int = 0, limit: int | None = None, as_of: Any = None, known_at: Any = None
+    ) -> dict[str, Any]:
+        return self.temporal.read_graph_at(offset, limit, as_of, known_at)
+
+    def search_at(
+        self, query: str, limit: int = 10, as_of: Any = None, known_at: Any = None
+    ) -> dict[str, Any]:
+        return self.temporal.search_at(query, limit, as_of, known_at)
 
     def get_entity(self, name: str) -> dict[str, Any] | None:
         return self.graph.get_entity(name)

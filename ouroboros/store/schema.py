@@ -11,10 +11,26 @@ from ouroboros.errors import StoreError
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v2_bitemporal(cur: duckdb.DuckDBPyConnection) -> None:
+    """Valid time and expiry on observations and relations; aliases; ingested sources."""
+    for table in ("observations", "relations"):
+        for column in ("valid_from", "valid_to", "expired_at"):
+            cur.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TIMESTAMP")
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS aliases (alias VARCHAR NOT NULL, norm VARCHAR NOT NULL, "
+        "entity_id BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)"
+    )
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS sources (document VARCHAR NOT NULL, kind VARCHAR NOT NULL, "
+        "digest VARCHAR NOT NULL, chunks VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)"
+    )
+
 
 # version -> step that upgrades a database from version-1 to version. Add entries, never edit.
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v2_bitemporal}
 
 
 def _ddl() -> str:

@@ -1,4 +1,5 @@
--- The Ouroboros store schema, version 1 (see schema.py for migrations).
+-- The Ouroboros store schema, version 2 (see schema.py for migrations; a fresh file gets this
+-- DDL whole, an older one the migration steps, and both end with the same tables and columns).
 -- No indexes or constraints beyond the table shapes: the owner process is the only writer and
 -- enforces uniqueness under its write lock, reads are served from its in-memory model, and DuckDB
 -- ART indexes on hot, updated tables are where its known WAL-replay bugs live.
@@ -23,18 +24,45 @@ CREATE TABLE IF NOT EXISTS entities (
     updated_at  TIMESTAMP NOT NULL
 );
 
+-- Observations and relations are bi-temporal (version 2): valid time [valid_from, valid_to)
+-- is when the fact held in the world (NULL: unknown, read as open-ended); record time
+-- [created_at, expired_at) is when the store held this row as the truth (expired_at NULL: it
+-- still does). An invalidation expires the row and records a successor whose valid_to is set.
 CREATE TABLE IF NOT EXISTS observations (
     entity_id  BIGINT    NOT NULL,
     seq        BIGINT    NOT NULL,  -- global insertion order
     content    VARCHAR   NOT NULL,
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,  -- record time: when the store learned it (recordedAt)
+    valid_from TIMESTAMP,
+    valid_to   TIMESTAMP,
+    expired_at TIMESTAMP
 );
 
 CREATE TABLE IF NOT EXISTS relations (
     src           BIGINT    NOT NULL,
     dst           BIGINT    NOT NULL,
     relation_type VARCHAR   NOT NULL,
-    created_at    TIMESTAMP NOT NULL
+    created_at    TIMESTAMP NOT NULL,
+    valid_from    TIMESTAMP,
+    valid_to      TIMESTAMP,
+    expired_at    TIMESTAMP
+);
+
+-- Other names an entity is found by (merge_entities records the merged name here).
+CREATE TABLE IF NOT EXISTS aliases (
+    alias      VARCHAR   NOT NULL,  -- as given
+    norm       VARCHAR   NOT NULL,  -- normalised form (see store/names.py)
+    entity_id  BIGINT    NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Ingested documents and conversations: what each one became, for re-ingest and provenance.
+CREATE TABLE IF NOT EXISTS sources (
+    document    VARCHAR   NOT NULL,  -- path or conversation id
+    kind        VARCHAR   NOT NULL,  -- markdown, text or transcript
+    digest      VARCHAR   NOT NULL,  -- SHA-256 of the content ingested
+    chunks      VARCHAR   NOT NULL,  -- JSON array of the entity names it produced
+    ingested_at TIMESTAMP NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS embeddings (

@@ -264,6 +264,8 @@ def _insert(cur: Any, table: str, rows: list[tuple[Any, ...]], width: int) -> No
     if not rows:
         return
     cols = [list(c) for c in zip(*rows, strict=True)]
-    # Column types come from the table; DuckDB casts each unnested list on insert.
+    # Column types come from the table; DuckDB casts each unnested list on insert. The first
+    # ``width`` columns are named: later schema versions append columns (NULL here).
+    names = [r[1] for r in cur.execute(f"PRAGMA table_info('{table}')").fetchall()][:width]
     select = ", ".join("unnest(?)" for _ in range(width))
-    cur.execute(f"INSERT INTO {table} SELECT {select}", cols)
+    cur.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {select}", cols)

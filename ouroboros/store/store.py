@@ -31,8 +31,11 @@ __all__ = ["Store", "open_store"]
 MAX_FAILOVERS = 5
 
 
-def _audit_kw(audit: Any) -> dict[str, Any]:
-    return {} if audit is None else {"audit": audit}
+def _audit_kw(audit: Any, idempotency_key: str | None = None) -> dict[str, Any]:
+    kw: dict[str, Any] = {} if audit is None else {"audit": audit}
+    if idempotency_key is not None:
+        kw["idempotency_key"] = idempotency_key
+    return kw
 
 
 class Store:
@@ -41,7 +44,9 @@ class Store:
     Use ``open_store()``; close with ``close()`` or a ``with`` block. ``store.aio`` has the same
     methods as coroutines. Every write method takes an optional ``audit`` record
     (``{"actor", "action", "target", "outcome", "details"?}``), inserted in the write's own
-    transaction: it commits with the write or not at all.
+    transaction: it commits with the write or not at all, and an optional ``idempotency_key``:
+    a repeat of the write with the same key returns the first result and writes nothing
+    (a repeat with other arguments raises ConflictError; keys are kept 24 hours).
     """
 
     def __init__(
@@ -151,17 +156,21 @@ class Store:
         """Return ``{"key", "value", "created_at", "updated_at"}`` or None."""
         return self._call("memory_get", key)
 
-    def memory_set(self, key: str, value: Any, audit: Any = None) -> dict[str, Any]:
+    def memory_set(
+        self, key: str, value: Any, audit: Any = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Store a JSON value; return the record with ``"created": True`` if the key was new."""
-        return self._call("memory_set", key, value, **_audit_kw(audit))
+        return self._call("memory_set", key, value, **_audit_kw(audit, idempotency_key))
 
-    def memory_delete(self, key: str, audit: Any = None) -> bool:
+    def memory_delete(
+        self, key: str, audit: Any = None, idempotency_key: str | None = None
+    ) -> bool:
         """Delete a key; return whether it existed."""
-        return bool(self._call("memory_delete", key, **_audit_kw(audit)))
+        return bool(self._call("memory_delete", key, **_audit_kw(audit, idempotency_key)))
 
-    def memory_clear(self, audit: Any = None) -> int:
+    def memory_clear(self, audit: Any = None, idempotency_key: str | None = None) -> int:
         """Delete every key; return how many there were."""
-        return int(self._call("memory_clear", **_audit_kw(audit)))
+        return int(self._call("memory_clear", **_audit_kw(audit, idempotency_key)))
 
     def memory_keys(self) -> list[str]:
         """Return every key, sorted."""
@@ -174,45 +183,116 @@ class Store:
     # --- knowledge graph -----------------------------------------------------------------
 
     def create_entities(
-        self, entities: list[dict[str, Any]], audit: Any = None
+        self, entities: list[dict[str, Any]], audit: Any = None, idempotency_key: str | None = None
     ) -> list[dict[str, Any]]:
         """Create ``[{"name", "entityType", "observations"}]``; return those created (existing
         names are skipped)."""
-        return self._call("create_entities", entities, **_audit_kw(audit))
+        return self._call("create_entities", entities, **_audit_kw(audit, idempotency_key))
 
     def create_relations(
-        self, relations: list[dict[str, Any]], audit: Any = None
+        self, relations: list[dict[str, Any]], audit: Any = None, idempotency_key: str | None = None
     ) -> list[dict[str, Any]]:
         """Create ``[{"from", "to", "relationType"}]``; return those created (duplicates skipped).
 
         Raises NotFoundError, writing nothing, if an endpoint does not exist.
         """
-        return self._call("create_relations", relations, **_audit_kw(audit))
+        return self._call("create_relations", relations, **_audit_kw(audit, idempotency_key))
 
     def add_observations(
-        self, observations: list[dict[str, Any]], audit: Any = None
+        self,
+        observations: list[dict[str, Any]],
+        audit: Any = None,
+        idempotency_key: str | None = None,
     ) -> list[dict[str, Any]]:
         """Add ``[{"entityName", "contents"}]``; return ``[{"entityName", "addedObservations"}]``.
 
         Raises NotFoundError, writing nothing, if an entity does not exist.
         """
-        return self._call("add_observations", observations, **_audit_kw(audit))
+        return self._call("add_observations", observations, **_audit_kw(audit, idempotency_key))
 
-    def delete_entities(self, names: list[str], audit: Any = None) -> int:
+    def delete_entities(
+        self, names: list[str], audit: Any = None, idempotency_key: str | None = None
+    ) -> int:
         """Delete entities with their observations and relations; return how many existed."""
-        return int(self._call("delete_entities", names, **_audit_kw(audit)))
+        return int(self._call("delete_entities", names, **_audit_kw(audit, idempotency_key)))
 
-    def delete_observations(self, deletions: list[dict[str, Any]], audit: Any = None) -> int:
+    def delete_observations(
+        self, deletions: list[dict[str, Any]], audit: Any = None, idempotency_key: str | None = None
+    ) -> int:
         """Delete ``[{"entityName", "observations"}]``; return how many were removed."""
-        return int(self._call("delete_observations", deletions, **_audit_kw(audit)))
+        return int(
+            self._call("delete_observations", deletions, **_audit_kw(audit, idempotency_key))
+        )
 
-    def delete_relations(self, relations: list[dict[str, Any]], audit: Any = None) -> int:
+    def delete_relations(
+        self, relations: list[dict[str, Any]], audit: Any = None, idempotency_key: str | None = None
+    ) -> int:
         """Delete exact ``[{"from", "to", "relationType"}]``; return how many existed."""
-        return int(self._call("delete_relations", relations, **_audit_kw(audit)))
+        return int(self._call("delete_relations", relations, **_audit_kw(audit, idempotency_key)))
 
-    def rename_entity(self, old: str, new: str, audit: Any = None) -> dict[str, Any]:
+    def rename_entity(
+        self, old: str, new: str, audit: Any = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Rename an entity; return it. Raises NotFoundError or ConflictError."""
-        return self._call("rename_entity", old, new, **_audit_kw(audit))
+        return self._call("rename_entity", old, new, **_audit_kw(audit, idempotency_key))
+
+    def invalidate_observations(
+        self, deletions: list[dict[str, Any]], audit: Any = None, idempotency_key: str | None = None
+    ) -> int:
+        """End the validity of ``[{"entityName", "observations", "at"?}]`` (default now, not
+        later), keeping their history; return how many were invalidated."""
+        return int(
+            self._call("invalidate_observations", deletions, **_audit_kw(audit, idempotency_key))
+        )
+
+    def invalidate_relations(
+        self, relations: list[dict[str, Any]], audit: Any = None, idempotency_key: str | None = None
+    ) -> int:
+        """End the validity of ``[{"from", "to", "relationType", "at"?}]``, keeping their
+        history; return how many were invalidated."""
+        return int(
+            self._call("invalidate_relations", relations, **_audit_kw(audit, idempotency_key))
+        )
+
+    def purge(
+        self,
+        entity_names: list[str] | None = None,
+        observations: list[dict[str, Any]] | None = None,
+        audit: Any = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, int]:
+        """Forget entities and ``[{"entityName", "observations"}]``, every version, with one
+        audit row (counts, never the text); return the counts of rows removed."""
+        return self._call("purge", entity_names, observations, **_audit_kw(audit, idempotency_key))
+
+    def entity_history(self, name: str) -> dict[str, Any]:
+        """Return ``{"name", "events": [{"at", "op", "kind", "text" | "relation"}]}``."""
+        return self._call("entity_history", name)
+
+    def observations_at(
+        self, names: list[str], as_of: Any = None, known_at: Any = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return ``{name: [{"text", "validFrom", "validTo", "recordedAt", "expiredAt"}]}``
+        valid at ``as_of`` as known at ``known_at`` (defaults: now)."""
+        return self._call("observations_at", names, as_of, known_at)
+
+    def open_nodes_at(
+        self, names: list[str], as_of: Any = None, known_at: Any = None
+    ) -> dict[str, Any]:
+        """Return ``open_nodes`` as valid at ``as_of`` and known at ``known_at``."""
+        return self._call("open_nodes_at", names, as_of, known_at)
+
+    def read_graph_at(
+        self, offset: int = 0, limit: int | None = None, as_of: Any = None, known_at: Any = None
+    ) -> dict[str, Any]:
+        """Return a ``read_graph`` page as valid at ``as_of`` and known at ``known_at``."""
+        return self._call("read_graph_at", offset, limit, as_of, known_at)
+
+    def search_at(
+        self, query: str, limit: int = 10, as_of: Any = None, known_at: Any = None
+    ) -> dict[str, Any]:
+        """Return keyword ``search`` results as valid at ``as_of`` and known at ``known_at``."""
+        return self._call("search_at", query, limit, as_of, known_at)
 
     def get_entity(self, name: str) -> dict[str, Any] | None:
         """Return one entity or None."""

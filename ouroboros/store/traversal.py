@@ -44,7 +44,12 @@ def _edges_sql(direction: str, relation_type: str | None) -> str:
     if direction not in _DIRECTIONS:
         raise InvalidInputError("direction must be 'out', 'in' or 'both'")
     # The filter is a fixed placeholder expression; the relation type travels as parameter $3.
-    f = "($3::VARCHAR IS NULL OR relation_type = $3::VARCHAR)"
+    # Current relations only: not expired, validity not ended (an invalidation sets valid_to
+    # to a time not after the moment it ran, so a set valid_to is always in the past).
+    f = (
+        "expired_at IS NULL AND valid_to IS NULL "
+        "AND ($3::VARCHAR IS NULL OR relation_type = $3::VARCHAR)"
+    )
     return _DIRECTIONS[direction].format(f=f)
 
 
