@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ouroboros.config import Settings
+from ouroboros.http.agent import agent_endpoint
 from ouroboros.http.auth import Authenticator, AuthMiddleware, check_bind, is_loopback
 from ouroboros.http.eql import eql_endpoint
 from ouroboros.http.errors import ServiceNotRunningError, error_response, exception_handlers
@@ -139,6 +140,7 @@ def create_app(
     ]
     routes = [
         Route("/eql", eql_endpoint, methods=["POST"]),
+        Route("/agent", agent_endpoint, methods=["POST"]),
         Route("/graphql", _LateEndpoint("graphql"), methods=["GET", "POST"]),
         Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
         Route("/health", health_endpoint, methods=["GET"]),
