@@ -134,14 +134,14 @@ async def core_mutate_async(env: Env, mutation: Mutation, params: Any) -> Any:
     return await _call_async(mutation, (env, params) if mutation.wants_env else (params,), env)
 
 
-def _inline(r: Resolver, env: Env, payloads: list[Any]) -> list[Any]:
+def _inline(r: Resolver, env: Env, payloads: list[Any], envs: list[Env] | None) -> list[Any]:
     fn = r.fn
     out: list[Any] = []
     append = out.append
     if r.wants_env:
-        for p in payloads:
+        for e, p in zip(envs or [env] * len(payloads), payloads, strict=True):
             try:
-                append(fn(env, p))
+                append(fn(e, p))
             except Exception as exc:
                 append(Failure(exc))
     else:
@@ -155,12 +155,14 @@ def _inline(r: Resolver, env: Env, payloads: list[Any]) -> list[Any]:
 
 def _finish(run: Run, r: Resolver, eff: Invoke, out: list[Any], duration: float) -> None:
     engine = run.engine
-    if r.name in engine.or_resolvers:
+    if engine.or_resolvers:  # learned weights: a moving average of seconds per call
+        weights = engine.weights
         per_call = duration / max(1, len(eff.payloads))
-        if any(type(o) is Failure for o in out):
-            per_call *= 2
-        old = engine.weights.get(r.name)
-        engine.weights[r.name] = per_call if old is None else old * 0.8 + per_call * 0.2
+        old = weights.get(r.name)
+        if any(type(o) is Failure for o in out):  # a failure makes the resolver heavier
+            weights[r.name] = max(old or 0.0, per_call, 1e-6) * 2
+        else:
+            weights[r.name] = per_call if old is None else old * 0.8 + per_call * 0.2
     if run.trace is not None:
         run.trace.record("resolver", r.name, eff.path, eff.payloads, out, duration, batch=r.batch)
 
@@ -175,15 +177,15 @@ def _invoke_sync(run: Run, eff: Invoke) -> list[Any]:
     chain = run.engine.chains.resolve_sync
     t0 = perf_counter()
     if chain is None and not r.is_async and r.timeout is None:
-        out = _inline(r, env, eff.payloads)
+        out = _inline(r, env, eff.payloads, eff.envs)
     elif chain is None and r.is_async and len(eff.payloads) > 1:
-        out = _run_coroutine(lambda: _gather(r, env, eff.payloads, core_resolve_async))
+        out = _run_coroutine(lambda: _gather(r, env, eff.payloads, core_resolve_async, eff.envs))
     else:
         handler = chain or core_resolve_sync
         out = []
-        for p in eff.payloads:
+        for e, p in zip(eff.envs or [env] * len(eff.payloads), eff.payloads, strict=True):
             try:
-                out.append(handler(env, r, p))
+                out.append(handler(e, r, p))
             except Exception as exc:
                 out.append(Failure(exc))
     _finish(run, r, eff, out, perf_counter() - t0)
@@ -234,13 +236,17 @@ def drive_sync(run: Run, gen: Generator[Any, Any, Any]) -> Any:
 
 
 async def _gather(
-    r: Resolver, env: Env, payloads: list[Any], handler: Callable[..., Any]
+    r: Resolver,
+    env: Env,
+    payloads: list[Any],
+    handler: Callable[..., Any],
+    envs: list[Env] | None = None,
 ) -> list[Any]:
     out: list[Any] = [None] * len(payloads)
 
     async def one(i: int, payload: Any) -> None:
         try:
-            out[i] = await handler(env, r, payload)
+            out[i] = await handler(envs[i] if envs else env, r, payload)
         except Exception as exc:
             out[i] = Failure(exc)
 
@@ -267,7 +273,7 @@ def _invoke_inline(run: Run, eff: Invoke) -> list[Any] | None:
         return None
     env.request = run
     t0 = perf_counter()
-    out = _inline(r, env, eff.payloads)
+    out = _inline(r, env, eff.payloads, eff.envs)
     _finish(run, r, eff, out, perf_counter() - t0)
     return out
 
@@ -280,7 +286,8 @@ async def _invoke_async(run: Run, eff: Invoke) -> list[Any]:
     env = eff.env
     env.request = run
     t0 = perf_counter()
-    out = await _gather(r, env, eff.payloads, run.engine.chains.resolve_async or core_resolve_async)
+    handler = run.engine.chains.resolve_async or core_resolve_async
+    out = await _gather(r, env, eff.payloads, handler, eff.envs)
     _finish(run, r, eff, out, perf_counter() - t0)
     return out
 

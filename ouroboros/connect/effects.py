@@ -31,15 +31,27 @@ class Failure:
 
 
 class Invoke:
-    """Effect: call ``resolver`` once per payload (an input map, or a chunk for a batch)."""
+    """Effect: call ``resolver`` once per payload (an input map, or a chunk for a batch).
 
-    __slots__ = ("env", "path", "payloads", "resolver")
+    ``envs``, when given, holds one env per payload (each with its entity's path); otherwise
+    every call gets ``env``.
+    """
 
-    def __init__(self, resolver: Resolver, env: Env, payloads: list[Any], path: tuple[Any, ...]):
+    __slots__ = ("env", "envs", "path", "payloads", "resolver")
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        env: Env,
+        payloads: list[Any],
+        path: tuple[Any, ...],
+        envs: list[Env] | None = None,
+    ):
         self.resolver = resolver
         self.env = env
         self.payloads = payloads
         self.path = path
+        self.envs = envs
 
 
 class Mutate:

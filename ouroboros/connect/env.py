@@ -19,8 +19,10 @@ class Env:
 
     - ``params``: the EQL params of the attribute(s) being resolved (merged when one call serves
       several attributes), e.g. ``{"limit": 3}`` for ``(:user/friends {:limit 3})``.
-    - ``path``: the join path of the entity level being resolved, e.g. ``("users",
-      "user/friends")`` (positions inside collections are left out: a batch call serves many).
+    - ``path``: where the entity being resolved sits in the result, positions included, e.g.
+      ``("users", 0, "user/friends", 2)`` (Pathom's path). A call serving several entities with
+      the same input gets the path of the first; a batch call serves many, so its ``path`` is the
+      level's path without positions, ``("users", "user/friends")``.
     - ``context``: the per-request mapping given to ``process(..., context=...)``.
     - ``engine``: the ``Engine`` running the request (``None`` when called directly in a test).
     - ``operation``: the ``Resolver`` or ``Mutation`` being called.
@@ -30,7 +32,17 @@ class Env:
     One env serves a whole resolver step (every entity of a level), so it is cheap.
     """
 
-    __slots__ = ("context", "engine", "is_async", "operation", "params", "path", "request")
+    __slots__ = (
+        "_path",
+        "_pos",
+        "_where",
+        "context",
+        "engine",
+        "is_async",
+        "operation",
+        "params",
+        "request",
+    )
 
     def __init__(
         self,
@@ -46,10 +58,35 @@ class Env:
         self.engine = engine
         self.context: Mapping[str, Any] = context if context is not None else {}
         self.params: Mapping[Any, Any] = params if params is not None else _NO_PARAMS
-        self.path = path
+        self._path = path
+        self._where: Any = None
+        self._pos = 0
         self.operation = operation
         self.is_async = is_async
         self.request = request  # the runner's per-request state (internal)
+
+    @property
+    def path(self) -> tuple[Any, ...]:
+        """The path of the entity being resolved (computed when first read)."""
+        where = self._where
+        if where is not None:
+            self._path = tuple(where.path(self._pos))
+            self._where = None
+        return self._path
+
+    def at(self, where: Any, pos: int) -> Env:
+        """Return a copy of this env for entity ``pos`` of the level at ``where``."""
+        env = Env.__new__(Env)
+        env.engine = self.engine
+        env.context = self.context
+        env.params = self.params
+        env._path = self._path
+        env._where = where
+        env._pos = pos
+        env.operation = self.operation
+        env.is_async = self.is_async
+        env.request = self.request
+        return env
 
     @classmethod
     def detached(cls, **params: Any) -> Env:

@@ -10,7 +10,7 @@ from itertools import repeat
 from operator import eq
 from typing import TYPE_CHECKING, Any
 
-from ouroboros.connect.run_errors import ErrorRecord, Where, path_text
+from ouroboros.connect.run_errors import ErrorRecord, Where, entity_text, path_text
 from ouroboros.connect.shapes import attr_text
 from ouroboros.errors import UnreachableError
 
@@ -56,17 +56,18 @@ def group_by_keys(
     return groups
 
 
-def raise_unreachable(plan: Plan, where: Where, i: int) -> None:
+def raise_unreachable(plan: Plan, where: Where, i: int, entity: Any = None) -> None:
     """Raise ``UnreachableError`` if ``plan`` has required attributes no resolver reaches."""
     reasons = plan.required_unreachable
     if not reasons:
         return
     path = where.path(i)
     at = f" at path {path_text(path)}" if path else ""
+    on = f" on entity {entity_text(entity)}" if entity is not None else ""
     lines = [f"  {attr_text(a)}: {why}" for a, why in reasons.items()]
     names = ", ".join(attr_text(a) for a in reasons)
     raise UnreachableError(
-        f"Can't resolve {names}{at}:\n" + "\n".join(lines),
+        f"Can't resolve {names}{at}{on}:\n" + "\n".join(lines),
         reasons={str(a): why for a, why in reasons.items()},
         path=path,
     )
@@ -77,7 +78,7 @@ def note_unreachable(
 ) -> None:
     """Raise (strict) or record on ``group`` the attributes ``plan`` cannot reach."""
     if not run.lenient and not soft:
-        raise_unreachable(plan, where, _index_of(entities, group[0]))
+        raise_unreachable(plan, where, _index_of(entities, group[0]), group[0])
     for attr, why in plan.unreachable.items():
         rec = ErrorRecord("attribute-unreachable", f"{attr_text(attr)} {why}")
         for e in group:

@@ -30,6 +30,7 @@ __all__ = [
 
 PLACEHOLDER_NS = ">"
 MAP_CONTAINER_KEY = Keyword("ouroboros/map-container?")
+ERRORS_KEY = Keyword("ouroboros/errors")  # asked for explicitly: selected, never planned
 
 
 def _is_placeholder(key: Any) -> bool:
@@ -60,11 +61,17 @@ class IdentSpec:
 
 @dataclass(eq=False, slots=True)
 class PlaceholderSpec:
-    """A placeholder ``{:>/name [...]}``: a view over the same entity (params become data)."""
+    """A placeholder ``{:>/name [...]}``: a view over the same entity (params become data).
+
+    ``fresh``: the placeholder has params, or asks for an attribute of its parent with other
+    params, so it runs as a new entity made of the data the parent entity arrived with (Pathom's
+    "keep split when placeholder uses different parameters").
+    """
 
     key: Keyword
     level: Level
     params: Mapping[Any, Any]
+    fresh: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -79,6 +86,7 @@ class Level:
     joins: tuple[JoinSpec, ...] = ()
     idents: tuple[IdentSpec, ...] = ()
     placeholders: tuple[PlaceholderSpec, ...] = ()
+    fresh_placeholders: bool = False
     calls: tuple[tuple[Call, Level | None], ...] = ()
     wildcard: bool = False
     plan_key: Any = None
@@ -184,6 +192,8 @@ def _compile(
                 raise EQLError(f"unexpected key in a query: {key!r}")
             elif _is_placeholder(key):
                 placeholders.append(PlaceholderSpec(key, _compile((), overrides), node.params))
+            elif key == ERRORS_KEY:
+                props[key] = None  # the error map itself: filled in by lenient mode
             else:
                 request(key, node.params)
                 props[key] = None
@@ -205,10 +215,22 @@ def _compile(
             )
             if node.children is None:
                 depth = overrides.get(key, node.query if isinstance(node.query, int) else None)
+                # A recursive join is never required (Pathom ends the recursion where the data
+                # ends); past its depth it is a plain optional prop, the data there kept as is.
+                optional_params = {
+                    **{k: v for k, v in node.params.items() if k != MAP_CONTAINER_KEY},
+                    OPTIONAL_KEY: True,
+                }
                 if depth is not None and depth < 1:
+                    request(key, optional_params)
+                    props[key] = None
                     continue
                 spec.recursive = True
                 spec.depth = depth
+                request(key, optional_params)
+                joins[key] = spec
+                props.pop(key, None)
+                continue
             elif len(node.children) == 1 and isinstance(node.children[0], Union):
                 spec.branches = tuple(
                     (entry.union_key, _compile(entry.children, {}))
@@ -222,7 +244,13 @@ def _compile(
             props.pop(key, None)
         else:
             raise EQLError(f"unexpected node in a query: {node!r}")
+    for ph in placeholders:
+        ph.fresh = bool(_clean(ph.params)) or any(
+            attr in requests and _clean(requests[attr]) != _clean(params)
+            for attr, params in ph.level.requests.items()
+        )
     level.requests = requests
+    level.fresh_placeholders = any(ph.fresh for ph in placeholders)
     level.optional = frozenset(a for a, flag in optional_flags.items() if flag)
     level.required = tuple(a for a in requests if a not in level.optional)
     level.props = tuple(props)
@@ -234,6 +262,10 @@ def _compile(
     for attr in level.optional:
         requests[attr] = {**requests[attr], OPTIONAL_KEY: True}
     return level
+
+
+def _clean(params: Mapping[Any, Any]) -> dict[Any, Any]:
+    return {k: v for k, v in params.items() if k != OPTIONAL_KEY}
 
 
 def _wildcard_level() -> Level:
@@ -298,7 +330,12 @@ def shape_level(shape: Shape) -> Level:
             out: list[Any] = []
             for a, sub in s.items():
                 params = {OPTIONAL_KEY: True} if a in s.optional else {}
-                if sub:
+                if sub.recursive:
+                    recurse = Symbol("...")
+                    out.append(
+                        Join(key=a, dispatch_key=a, query=recurse, children=None, params=params)
+                    )
+                elif sub:
                     out.append(
                         Join(key=a, dispatch_key=a, query=None, children=nodes(sub), params=params)
                     )

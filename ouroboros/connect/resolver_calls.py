@@ -40,10 +40,10 @@ def call_resolver(
     required = r.input.required
     optionals = r.input.optionals
     inputs: list[Any] | None = None
-    if nested_values is None and not optionals and len(required) == 1:
+    if r.cache and nested_values is None and not optionals and len(required) == 1:
         k = required[0]
         keys = [e[k] for e in ready]
-    elif nested_values is None and not optionals and not required:
+    elif r.cache and nested_values is None and not optionals and not required:
         keys = [() for _ in ready]
     else:
         inputs = []
@@ -55,7 +55,8 @@ def call_resolver(
             if nested_values is not None:
                 inp.update(nested_values[i])
             inputs.append(inp)
-        keys = [freeze(inp) for inp in inputs]
+        # cache=False: no cache and no deduplication, one call per entity (Pathom's cache? false)
+        keys = [freeze(inp) for inp in inputs] if r.cache else list(range(len(inputs)))
     if r.cache:
         cache_key = (r.name, freeze(params)) if params else r.name
         store = run.cache.get(cache_key)
@@ -92,7 +93,14 @@ def call_resolver(
                 store.update(zip(miss_keys[pos : pos + len(chunk)], results, strict=True))
                 pos += len(chunk)
         else:
-            outcomes = yield Invoke(r, env, miss_inputs, where.lpath)
+            envs = None
+            chains = run.engine.chains
+            if r.wants_env or chains.resolve_sync is not None or chains.resolve_async is not None:
+                firsts: dict[Any, int] = {}
+                for i, key in enumerate(keys):
+                    firsts.setdefault(key, i)
+                envs = [env.at(where, firsts[key]) for key in miss_keys]
+            outcomes = yield Invoke(r, env, miss_inputs, where.lpath, envs)
             for key, outcome in zip(miss_keys, outcomes, strict=True):
                 result = _check_one(r, outcome)
                 if validate and type(result) is not Failure:

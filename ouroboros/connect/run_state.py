@@ -55,16 +55,14 @@ class Run:
         """Note why ``attr`` failed on ``entity`` (an OR that fails twice keeps both messages)."""
         recs = self.errors.setdefault(id(entity), {})
         old = recs.get(attr)
-        if old is not None and old.cause != "attribute-missing" and rec.cause != old.cause:
+        if old is not None and old.message != rec.message:
+            # Keep every reason; the cause is the gravest (an exception over a missing value).
+            grave = old if old.cause != "attribute-missing" or rec.cause == old.cause else rec
             rec = ErrorRecord(
-                old.cause, f"{old.message}; then {rec.message}", old.exc, old.resolver
-            )
-        elif old is not None and old.cause == rec.cause and old.message != rec.message:
-            rec = ErrorRecord(
-                rec.cause,
+                grave.cause,
                 f"{old.message}; then {rec.message}",
-                old.exc or rec.exc,
-                old.resolver or rec.resolver,
+                grave.exc or old.exc or rec.exc,
+                grave.resolver or old.resolver or rec.resolver,
             )
         recs[attr] = rec
 
@@ -76,4 +74,5 @@ class Run:
             path=path,
             operation=operation,
             is_async=self.is_async,
+            request=self,
         )

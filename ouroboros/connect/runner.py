@@ -88,7 +88,7 @@ def run_request(run: Run, level: Level, entity: dict[Any, Any]) -> Effects:
     where = Where(None, None)
     if not run.lenient and level.requests:
         plan = plan_for(run, level, frozenset(entity))
-        raise_unreachable(plan, where, 0)
+        raise_unreachable(plan, where, 0, entity)
     head: dict[Any, Any] = {}
     for call, sub in level.calls:
         head[call.key] = yield from _run_mutation(run, call, sub, entity)
@@ -163,6 +163,8 @@ def run_level(
     """Resolve ``level`` over ``entities`` and return their selected results, in order."""
     if not entities:
         return []
+    # Placeholders that run as new entities start from the data the entities arrived with.
+    sources = [dict(e) for e in entities] if level.fresh_placeholders else None
     if level.requests:
         for plan, group in group_by_keys(run, level, entities):
             if plan.unreachable:
@@ -175,11 +177,9 @@ def run_level(
                         yield from _run_attr(run, plan, node, group, where)
     subs: list[Effects] = []
     for ph in level.placeholders:
-        subs.append(
-            _run_placeholder(
-                run, ph.level, ph.params, entities, Where(where, ph.key, same=True), soft
-            )
-        )
+        base = sources if ph.fresh and sources is not None else entities
+        ph_where = Where(where, ph.key, same=True)
+        subs.append(_run_placeholder(run, ph.level, ph.params, base, ph_where, soft))
     for ident in level.idents:
         subs.append(_run_ident(run, ident.key, ident.level, entities, where, soft))
     for spec in level.joins:
@@ -268,28 +268,91 @@ def _run_attr(run: Run, plan: Plan, node: AttrNode, entities: list[Any], where: 
         return
     options = node.options
     if len(options) > 1:
-        weights = run.engine.weights
-        options = tuple(
-            sorted(options, key=lambda s: (*s.static_rank, weights.get(s.resolver.name, 0.0)))
-        )
+        options = choose_order(options, run.engine.weights)
     for step in options:
         yield from _run_step(run, plan, step, attr, pending, where)
         pending = [e for e in pending if attr not in e]
         if not pending:
             return
-    names = ", ".join(s.resolver.name for s in options)
+        _note_not_returned(run, step.resolver.name, attr, pending)
+    if len(options) > 1:  # Pathom: "All paths from an OR node failed", every branch's reason
+        errors = run.errors
+        for e in pending:
+            rec = errors[id(e)][attr]
+            errors[id(e)][attr] = ErrorRecord(
+                rec.cause,
+                f"All paths from an OR node failed. Expected {attr_text(attr)}: {rec.message}",
+                rec.exc,
+                rec.resolver,
+            )
+
+
+def _note_not_returned(run: Run, name: str, attr: Keyword, pending: list[Any]) -> None:
+    """Record that resolver ``name`` ran (or could not) without giving ``attr`` to ``pending``,
+    unless the step already said why (its records name the resolver)."""
     errors = run.errors
     for e in pending:
         recs = errors.get(id(e))
-        if recs is None or attr not in recs:
-            run.record(
-                e,
-                attr,
-                ErrorRecord(
-                    "attribute-missing",
-                    f"{attr_text(attr)} was not returned by resolver {names}",
-                ),
-            )
+        rec = recs.get(attr) if recs is not None else None
+        if rec is not None and (rec.resolver == name or f"resolver {name}" in rec.message):
+            continue
+        run.record(
+            e,
+            attr,
+            ErrorRecord(
+                "attribute-missing", f"{attr_text(attr)} was not returned by resolver {name}"
+            ),
+        )
+
+
+UNKNOWN_WEIGHT = 1e-3
+"""The weight (seconds per call) of a resolver never timed yet, so untried paths get tried."""
+
+
+def choose_order(
+    options: tuple[ResolverStep, ...], weights: Mapping[str, float]
+) -> tuple[ResolverStep, ...]:
+    """Return the OR options in the order to try them (the tie rule of this engine).
+
+    Highest ``priority`` first; then the lightest path, the sum of the learned weights (a moving
+    average of seconds per call, doubled when a call fails) of the resolver and of the cheapest
+    way to each input it still needs, an untimed resolver counting ``UNKNOWN_WEIGHT``; then
+    fewer inputs still to get; then registration order. As in Pathom's weight sort, a lighter
+    path beats one with fewer missing inputs.
+    """
+    memo: dict[int, float] = {}
+
+    def weight(step: ResolverStep) -> float:
+        total = weights.get(step.resolver.name, UNKNOWN_WEIGHT)
+        for dep in step.requires:
+            total += node_weight(dep)
+        return total
+
+    def node_weight(root: AttrNode) -> float:
+        # Iterative post-order over the dependency DAG (chains may be thousands long).
+        stack: list[tuple[AttrNode, bool]] = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if id(node) in memo:
+                continue
+            if ready:
+                memo[id(node)] = min(weight(s) for s in node.options)
+                continue
+            stack.append((node, True))
+            for s in node.options:
+                stack.extend((d, False) for d in s.requires if id(d) not in memo)
+        return memo[id(root)]
+
+    ranked = sorted(
+        enumerate(options),
+        key=lambda pair: (
+            -pair[1].resolver.priority,
+            weight(pair[1]),
+            len(pair[1].requires),
+            pair[0],
+        ),
+    )
+    return tuple(step for _, step in ranked)
 
 
 def _run_step(
@@ -330,7 +393,9 @@ def _nested_inputs(
     values: list[dict[Any, Any]] = [{} for _ in ready]
     ok = [True] * len(ready)
     for key, shape in step.nested:
-        spec = JoinSpec(key=key, params={}, child=shape_level(shape))
+        # {:children ...} directly in the input: the children get the whole input shape again
+        sub_shape = step.resolver.input if shape.recursive else shape
+        spec = JoinSpec(key=key, params={}, child=shape_level(sub_shape))
         joined, _ = yield from _run_join(run, None, spec, ready, where, None, True)
         for i, value in enumerate(joined):
             if value is MISSING:
@@ -411,7 +476,7 @@ def _run_join(
             children = None
     if children is None:
         children, counts, child_seen = gather_children(vals, entities, seen, track, map_container)
-    child_where = Where(where, key, vals, counts)
+    child_where = Where(where, key, vals, counts, map_container=map_container)
     if spec.branches:
         outs = yield from _run_union(run, spec, children, child_where, soft)
         simple = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ouroboros.connect.run_errors import ERRORS_KEY, ErrorRecord, to_exception
+from ouroboros.connect.run_errors import ERRORS_KEY, ErrorRecord, to_exception_all
 from ouroboros.connect.sentinels import CUT, INCOMPLETE, MISSING
 from ouroboros.connect.shapes import attr_text
 
@@ -95,8 +95,7 @@ def _check_entity(
     if soft:
         return INCOMPLETE
     if not run.lenient:
-        attr, rec = next(iter(problems.items()))
-        raise to_exception(attr, rec, where.path(i))
+        raise to_exception_all(problems, where.path(i), e)
     errors = out.setdefault(ERRORS_KEY, {})
     for attr, rec in problems.items():
         errors[attr] = rec.to_data()

@@ -12,7 +12,7 @@ from typing import Any
 
 from ouroboros.eql.ast import EList, Join, Keyword, Prop, Root, Symbol, Union
 
-__all__ = ["EMPTY", "OPTIONAL_KEY", "Shape", "attr_text", "keyword", "read_shape"]
+__all__ = ["EMPTY", "OPTIONAL_KEY", "RECURSIVE", "Shape", "attr_text", "keyword", "read_shape"]
 
 OPTIONAL_KEY = Keyword("ouroboros/optional?")
 """The param that marks an attribute optional: ``(? :user/x)`` is ``(:user/x {OPTIONAL_KEY true})``."""
@@ -33,15 +33,26 @@ def attr_text(attr: Any) -> str:
 
 
 class Shape(Mapping[Keyword, "Shape"]):
-    """An immutable attribute tree: a mapping attr → sub-shape, with ``optional`` attributes."""
+    """An immutable attribute tree: a mapping attr → sub-shape, with ``optional`` attributes.
 
-    __slots__ = ("_fields", "optional")
+    ``recursive``: the sub-shape of a recursive join (``{:children ...}``), meaning "the
+    enclosing shape again" at every level down (``RECURSIVE``).
+    """
+
+    __slots__ = ("_fields", "optional", "recursive")
 
     def __init__(
-        self, fields: Mapping[Keyword, Shape] | None = None, optional: Iterable[str] = ()
+        self,
+        fields: Mapping[Keyword, Shape] | None = None,
+        optional: Iterable[str] = (),
+        recursive: bool = False,
     ) -> None:
         self._fields: dict[Keyword, Shape] = dict(fields or {})
         self.optional: frozenset[Keyword] = frozenset(keyword(a) for a in optional)
+        self.recursive = recursive
+
+    def __bool__(self) -> bool:
+        return bool(self._fields) or self.recursive
 
     def __getitem__(self, key: Keyword) -> Shape:
         return self._fields[key]
@@ -53,11 +64,15 @@ class Shape(Mapping[Keyword, "Shape"]):
         return len(self._fields)
 
     def __hash__(self) -> int:
-        return hash((frozenset(self._fields.items()), self.optional))
+        return hash((frozenset(self._fields.items()), self.optional, self.recursive))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Shape):
-            return self._fields == other._fields and self.optional == other.optional
+            return (
+                self._fields == other._fields
+                and self.optional == other.optional
+                and self.recursive == other.recursive
+            )
         return NotImplemented
 
     @property
@@ -79,13 +94,13 @@ class Shape(Mapping[Keyword, "Shape"]):
             {a for a in self._fields if a not in self.optional}
             | {a for a in other._fields if a not in other.optional}
         )
-        return Shape(fields, optional)
+        return Shape(fields, optional, self.recursive or other.recursive)
 
     def to_query(self) -> list[Any]:
         """Return the shape as Python query data (``["user/id", {"user/friends": [...]}]``)."""
         out: list[Any] = []
         for attr, sub in self._fields.items():
-            item: Any = {attr: sub.to_query()} if sub else attr
+            item: Any = {attr: _RECURSE if sub.recursive else sub.to_query()} if sub else attr
             if attr in self.optional:
                 item = EList((item, {OPTIONAL_KEY: True}))
             out.append(item)
@@ -95,7 +110,8 @@ class Shape(Mapping[Keyword, "Shape"]):
         """Return the shape as EQL text: ``[:user/id {:user/friends [:user/name]} (? :x)]``."""
         parts = []
         for attr, sub in self._fields.items():
-            text = f"{{{attr_text(attr)} {sub.to_edn()}}}" if sub else attr_text(attr)
+            inner = "..." if sub.recursive else sub.to_edn()
+            text = f"{{{attr_text(attr)} {inner}}}" if sub else attr_text(attr)
             parts.append(f"(? {text})" if attr in self.optional else text)
         return "[" + " ".join(parts) + "]"
 
@@ -104,6 +120,9 @@ class Shape(Mapping[Keyword, "Shape"]):
 
 
 EMPTY = Shape()
+RECURSIVE = Shape(recursive=True)
+"""The sub-shape of ``{:a ...}``: the enclosing shape again, all the way down."""
+_RECURSE = Symbol("...")
 
 
 def read_shape(spec: Any) -> Shape:
@@ -137,7 +156,7 @@ def _from_ast(children: Iterable[Any]) -> Shape:
         elif isinstance(node, Join):
             if not isinstance(node.key, Keyword):
                 raise ValueError(f"only attributes belong in a shape, not {node.key!r}")
-            sub = EMPTY
+            sub = RECURSIVE if node.children is None else EMPTY
             for child in node.children or ():
                 if isinstance(child, Union):
                     for entry in child.children:
@@ -169,7 +188,7 @@ def _from_data(items: Iterable[Any]) -> Shape:
                 raise ValueError(f"a join must have exactly one entry: {item!r}")
             ((key, sub_items),) = item.items()
             attr = keyword(key)
-            sub = _from_data(sub_items)
+            sub = RECURSIVE if sub_items == "..." else _from_data(sub_items)
         else:
             attr = keyword(item)
             sub = EMPTY

@@ -833,11 +833,12 @@ def test_unbounded_recursion():
 
 
 def test_bounded_recursion():
+    # Past the depth the join is a plain attribute: its value is kept as it is (Pathom).
     out = Engine([tree_resolver()]).process(q("node/id", {"node/children": 2}), {"node/id": 1})
     assert out == {
         "node/id": 1,
         "node/children": [
-            {"node/id": 2, "node/children": [{"node/id": 4}]},
+            {"node/id": 2, "node/children": [{"node/id": 4, "node/children": [{"node/id": 5}]}]},
             {"node/id": 3, "node/children": []},
         ],
     }
