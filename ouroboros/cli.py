@@ -41,7 +41,15 @@ def read_query_arg(query: str) -> str:
     return query
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _CleanErrorsGroup(click.Group):
+    """The root group: any subcommand's OuroborosError is one clear line and exit status 1
+    (so commands registered from other modules need no decorator of their own)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return clean_errors(super().invoke)(ctx)
+
+
+@click.group(cls=_CleanErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="ouroboros")
 def main() -> None:
     """Ouroboros: ask for data in EQL; a planner finds the resolvers that produce it."""
@@ -510,6 +518,13 @@ def token_revoke_command(name: str, db_path: str | None) -> None:
     click.echo(f"revoked token {name!r}")
 
 
-from ouroboros.agent_cli import agent_command  # noqa: E402  (the agent's own module)
+def _register_command_modules() -> None:
+    """Add the subcommands that live beside the packages they drive."""
+    from ouroboros.agent_cli import agent_command
+    from ouroboros.chat.commands import chat_group
 
-main.add_command(agent_command)
+    main.add_command(agent_command)
+    main.add_command(chat_group)
+
+
+_register_command_modules()

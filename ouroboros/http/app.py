@@ -23,6 +23,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ouroboros.chat import AgentRunner, ChatEndpoints, ChatSettings
+from ouroboros.chat.settings import load_chat_settings
 from ouroboros.config import Settings
 from ouroboros.http.agent import agent_endpoint
 from ouroboros.http.auth import Authenticator, AuthMiddleware, check_bind, is_loopback
@@ -62,13 +64,16 @@ def create_app(
     service: Service | None = None,
     graphiql: bool | None = None,
     token_cache_ttl: float = 2.0,
+    chat: ChatSettings | None = None,
+    chat_agent: AgentRunner | None = None,
 ) -> Starlette:
     """Return the HTTP application for ``settings`` (or for an already open ``service``).
 
     ``graphiql`` turns the GraphiQL page on at ``GET /graphql`` (default: ``settings.extra
     ["graphiql"]``, else off). ``token_cache_ttl``: how long a verified token (and "are there
     tokens?") is cached. The lifespan raises BindRefusedError for a non-loopback host without
-    tokens.
+    tokens. ``chat`` (default: from the environment) turns on the chat platforms' webhooks;
+    ``chat_agent`` replaces the agent they run (default: the configured providers).
     """
     if settings is None:
         settings = service.settings if service is not None else Settings.from_env()
@@ -79,6 +84,10 @@ def create_app(
     from ouroboros.mcp_server import MCPHttpApp, build_mcp_server, transport_security_for
 
     holder: dict[str, Any] = {}
+    chat_endpoints = ChatEndpoints(
+        chat if chat is not None else load_chat_settings(settings.extra.get("config")),
+        rate_limit_per_minute=settings.rate_limit_per_minute,
+    )
     mcp = MCPHttpApp(
         lambda: build_mcp_server(holder["service"].tools),
         transport_security=transport_security_for(settings.host),
@@ -105,9 +114,16 @@ def create_app(
             app.state.authenticator = authenticator
             app.state.graphql = build_graphql_app(running, settings, graphiql=graphiql)
             await stack.enter_async_context(mcp.lifespan())
+            if chat_endpoints.settings.enabled:
+                from ouroboros.chat.agent_runner import agent_runner
+
+                chat_endpoints.bind(
+                    chat_agent or agent_runner(running, tools=chat_endpoints.settings.tools)
+                )
             try:
                 yield
             finally:
+                chat_endpoints.unbind()
                 app.state.graphql = None
                 app.state.authenticator = None
                 app.state.service = None
@@ -147,6 +163,7 @@ def create_app(
         Route("/ready", ready_endpoint, methods=["GET"]),
         Route("/index", index_endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
+        *chat_endpoints.routes(),
     ]
     app = Starlette(
         routes=routes,

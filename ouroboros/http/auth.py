@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ouroboros.chat.routes import CHAT_PATHS
 from ouroboros.errors import (
     ForbiddenError,
     InvalidInputError,
@@ -45,8 +46,9 @@ __all__ = [
     "require_scope",
 ]
 
-PUBLIC_PATHS = frozenset({"/health"})
-"""Paths served without a token (liveness only; it reveals nothing)."""
+PUBLIC_PATHS = frozenset({"/health", *CHAT_PATHS.values()})
+"""Paths served without a token: liveness (it reveals nothing), and the chat webhooks, whose
+platform signature is their authentication (checked before anything else runs)."""
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
