@@ -9,6 +9,7 @@ is the real ``Agent`` loop with its tools and conversation memory; its model is 
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx2 as httpx
@@ -74,7 +75,7 @@ def test_telegram_message_in_reply_out_conversation_stored(platforms, chat_serve
         assert all(c.name == "editMessageText" for c in mine[1:])
         assert mine[-1].body["text"] == ANSWER
         # Streamed edits respect the edit interval (0.2 s in these tests).
-        gaps = [b.at - a.at for a, b in zip(mine, mine[1:], strict=False)]
+        gaps = [b.at - a.at for a, b in itertools.pairwise(mine)]
         assert all(g >= 0.19 for g in gaps), gaps
         assert platforms.telegram.problems == []
         _check_the_loop_ran(script)
@@ -97,7 +98,8 @@ def test_slack_mention_answered_in_thread_and_retries_ignored(platforms, chat_se
         assert mine[0].name == "chat.postMessage"
         assert mine[0].body["thread_ts"] == "1700000000.000100"
         assert {c.name for c in mine[1:]} <= {"chat.update"}
-        assert mine[-1].body["ts"] == mine[1].body["ts"] if len(mine) > 1 else True
+        posted_ts = {c.body["ts"] for c in mine[1:]}
+        assert len(posted_ts) <= 1  # every update edits the one posted message
         assert platforms.slack.problems == []
         assert len([c for c in mine if c.name == "chat.postMessage"]) == 1  # the retry ran nothing
         _check_the_loop_ran(script)
