@@ -11,6 +11,7 @@ import click
 
 from ouroboros import __version__
 from ouroboros.errors import OuroborosError
+from ouroboros.plugins.cli import plugin_options, plugin_overrides, plugins_group
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,6 +127,7 @@ def parse_command(query: str, fmt: str) -> None:
     type=click.Choice(["debug", "info", "warning", "error"]),
     help="Log level (logs go to stderr).",
 )
+@plugin_options
 @clean_errors
 def mcp_command(
     db_path: str | None,
@@ -134,6 +136,8 @@ def mcp_command(
     roots: str | None,
     allow_mutations: bool | None,
     log_level: str,
+    plugin_dirs: tuple[str, ...],
+    disabled_plugins: tuple[str, ...],
 ) -> None:
     """Serve the tools over MCP on stdin/stdout (for MCP clients; stdout carries only the protocol)."""
     from ouroboros.config import Settings
@@ -145,6 +149,7 @@ def mcp_command(
         tools_deny=_split_option(deny),
         roots=_split_option(roots),
         allow_mutations=allow_mutations,
+        **plugin_overrides(plugin_dirs, disabled_plugins),
     )
     serve_settings_stdio(settings, log_level=log_level)
 
@@ -185,19 +190,21 @@ def export_command(file: str, db_path: str | None, fmt: str | None) -> None:
     click.echo(run_export(file, db_path, fmt))
 
 
-def _cli_settings(db_path: str | None = None, roots: str | None = None) -> Any:
+def _cli_settings(db_path: str | None = None, roots: str | None = None, **plugins: Any) -> Any:
     from ouroboros.config import Settings
 
-    return Settings.from_env(db_path=db_path, roots=_split_option(roots))
+    return Settings.from_env(db_path=db_path, roots=_split_option(roots), **plugins)
 
 
-def _engine_for_plan(roots: str | None) -> Any:
-    """An engine over every built-in resolver, for planning only: no database is opened."""
+def _engine_for_plan(roots: str | None, **plugins: Any) -> Any:
+    """An engine over every plugin's resolvers, for planning only: no database is opened."""
     from ouroboros.connect.interface import Engine
-    from ouroboros.resolvers import all_operations
+    from ouroboros.plugins.loader import load_plugins
     from ouroboros.resolvers.runtime import Runtime
 
-    return Engine(all_operations(Runtime(settings=_cli_settings(roots=roots))))
+    settings = _cli_settings(roots=roots, **plugins)
+    loaded = load_plugins(settings, Runtime(settings=settings))
+    return Engine(loaded.operations, attributes=loaded.attributes, plugins=loaded.engine_plugins)
 
 
 @main.command("plan")
@@ -219,10 +226,18 @@ def _engine_for_plan(roots: str | None) -> Any:
 @click.option(
     "--roots", metavar="DIRS", help="Comma list of directories the file resolvers may read."
 )
+@plugin_options
 @clean_errors
-def plan_command(query: str, fmt: str, available: str, roots: str | None) -> None:
+def plan_command(
+    query: str,
+    fmt: str,
+    available: str,
+    roots: str | None,
+    plugin_dirs: tuple[str, ...],
+    disabled_plugins: tuple[str, ...],
+) -> None:
     """Print the plan the engine makes for QUERY (EQL text, '-' for stdin, '@file')."""
-    engine = _engine_for_plan(roots)
+    engine = _engine_for_plan(roots, **plugin_overrides(plugin_dirs, disabled_plugins))
     attrs = [a.strip() for a in available.split(",") if a.strip()]
     click.echo(engine.explain(read_query_arg(query), attrs, fmt=fmt))
 
@@ -239,6 +254,7 @@ def plan_command(query: str, fmt: str, available: str, roots: str | None) -> Non
 @click.option(
     "--roots", metavar="DIRS", help="Comma list of directories the file resolvers may read."
 )
+@plugin_options
 @clean_errors
 def query_command(
     query: str,
@@ -248,6 +264,8 @@ def query_command(
     fmt: str,
     db_path: str | None,
     roots: str | None,
+    plugin_dirs: tuple[str, ...],
+    disabled_plugins: tuple[str, ...],
 ) -> None:
     """Run QUERY (EQL text, '-' for stdin, '@file') against the database and print the result.
 
@@ -268,7 +286,7 @@ def query_command(
         raise InvalidInputError(f"--entity is not valid JSON: {exc}") from None
     text = read_query_arg(query)
     trace = Trace() if show_trace else None
-    settings = _cli_settings(db_path, roots)
+    settings = _cli_settings(db_path, roots, **plugin_overrides(plugin_dirs, disabled_plugins))
     with open_service(settings) as service:
         result = service.engine.process(
             text,
@@ -294,7 +312,11 @@ def tools_group() -> None:
 
 
 def _tools_settings(
-    db_path: str | None, tools: str | None, deny: str | None, roots: str | None
+    db_path: str | None,
+    tools: str | None,
+    deny: str | None,
+    roots: str | None,
+    plugins: dict[str, Any],
 ) -> Any:
     from ouroboros.config import Settings
 
@@ -303,6 +325,7 @@ def _tools_settings(
         tools=_split_option(tools),
         tools_deny=_split_option(deny),
         roots=_split_option(roots),
+        **plugins,
     )
 
 
@@ -311,6 +334,7 @@ _tools_options = [
     click.option("--tools", "tools", metavar="SETS_OR_NAMES", help="Tool sets or names to enable."),
     click.option("--deny", "deny", metavar="SETS_OR_NAMES", help="Tool sets or names to disable."),
     click.option("--roots", "roots", metavar="DIRS", help="Directories the file tools may read."),
+    plugin_options,
 ]
 
 
@@ -327,14 +351,21 @@ def _with_tools_options(fn: F) -> F:
 @_with_tools_options
 @clean_errors
 def tools_list_command(
-    as_json: bool, db_path: str | None, tools: str | None, deny: str | None, roots: str | None
+    as_json: bool,
+    db_path: str | None,
+    tools: str | None,
+    deny: str | None,
+    roots: str | None,
+    plugin_dirs: tuple[str, ...],
+    disabled_plugins: tuple[str, ...],
 ) -> None:
     """Print the enabled tools (name and description; --json for the schemas too)."""
     import json
 
     from ouroboros.service import open_service
 
-    with open_service(_tools_settings(db_path, tools, deny, roots)) as service:
+    plugins = plugin_overrides(plugin_dirs, disabled_plugins)
+    with open_service(_tools_settings(db_path, tools, deny, roots, plugins)) as service:
         described = service.tools.list()
     if as_json:
         click.echo(json.dumps(described, indent=2, ensure_ascii=False))
@@ -359,6 +390,8 @@ def tools_call_command(
     tools: str | None,
     deny: str | None,
     roots: str | None,
+    plugin_dirs: tuple[str, ...],
+    disabled_plugins: tuple[str, ...],
 ) -> None:
     """Call tool NAME with JSON_ARGS (a JSON object, '-' for stdin, '@file'); print the result
     envelope as JSON. Exit status 1 when the call fails or the tool is not found."""
@@ -366,7 +399,8 @@ def tools_call_command(
 
     from ouroboros.service import open_service
 
-    settings = _tools_settings(db_path, tools, deny, roots)
+    plugins = plugin_overrides(plugin_dirs, disabled_plugins)
+    settings = _tools_settings(db_path, tools, deny, roots, plugins)
     if allow_mutations:
         settings = settings.with_(allow_mutations=True)
     text = read_query_arg(arguments) if arguments is not None else None
@@ -405,6 +439,7 @@ def tools_call_command(
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@plugin_options
 @clean_errors
 def serve_command(
     host: str | None,
@@ -417,6 +452,8 @@ def serve_command(
     cors: str | None,
     graphiql: bool,
     log_level: str,
+    plugin_dirs: tuple[str, ...],
+    disabled_plugins: tuple[str, ...],
 ) -> None:
     """Serve HTTP: POST /eql, /graphql, /mcp, /health, /ready, /index, /openapi.json.
 
@@ -435,10 +472,14 @@ def serve_command(
         tools_deny=_split_option(deny),
         allow_mutations=allow_mutations,
         cors_origins=_split_option(cors),
+        **plugin_overrides(plugin_dirs, disabled_plugins),
     )
     if graphiql:
         settings = settings.with_(extra={**settings.extra, "graphiql": True})
     serve(settings, log_level=log_level)
+
+
+main.add_command(plugins_group)
 
 
 @main.group("token")

@@ -34,7 +34,9 @@ class Settings:
     file roots), ``OUROBOROS_GIT_ROOT``, ``OUROBOROS_HTTP_ALLOW`` (hosts / CIDRs outbound HTTP may
     reach even if private), ``OUROBOROS_TOOLS`` (tool set or names), ``OUROBOROS_ALLOW_MUTATIONS``
     (``query_eql`` may run mutations), ``OUROBOROS_HOST`` / ``OUROBOROS_PORT``,
-    ``OUROBOROS_CORS_ORIGINS``, ``OUROBOROS_RATE_LIMIT`` (calls per minute per caller).
+    ``OUROBOROS_CORS_ORIGINS``, ``OUROBOROS_RATE_LIMIT`` (calls per minute per caller),
+    ``OUROBOROS_PLUGINS`` (plugin directories, ``os.pathsep``-separated),
+    ``OUROBOROS_DISABLE_PLUGINS`` (comma-separated plugin names).
     """
 
     db_path: str = field(default_factory=default_db_path)
@@ -57,6 +59,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_query_depth: int = 16
     max_query_nodes: int = 2000
+    # Plugins: directories of plugin directories, and plugin names (built-in or not) turned off.
+    plugin_dirs: tuple[str, ...] = ()
+    disabled_plugins: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -88,6 +93,12 @@ class Settings:
             values["cors_origins"] = _split(env["OUROBOROS_CORS_ORIGINS"])
         if env.get("OUROBOROS_RATE_LIMIT"):
             values["rate_limit_per_minute"] = int(env["OUROBOROS_RATE_LIMIT"])
+        if env.get("OUROBOROS_PLUGINS"):
+            values["plugin_dirs"] = tuple(
+                p for p in env["OUROBOROS_PLUGINS"].split(os.pathsep) if p.strip()
+            )
+        if env.get("OUROBOROS_DISABLE_PLUGINS"):
+            values["disabled_plugins"] = _split(env["OUROBOROS_DISABLE_PLUGINS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -13,6 +13,7 @@ from ouroboros.config import Settings
 if TYPE_CHECKING:
     from ouroboros.connect.attributes import AttributeSpec
     from ouroboros.connect.interface import Engine
+    from ouroboros.plugins import PluginSet
     from ouroboros.resolvers.runtime import Runtime
     from ouroboros.store import Store
     from ouroboros.tools.registry import Tool, ToolRegistry
@@ -31,6 +32,7 @@ class Service:
     runtime: Runtime
     engine: Engine
     tools: ToolRegistry
+    plugins: PluginSet | None = None
 
     def close(self) -> None:
         """Stop the lifecycle and close the store (idempotent)."""
@@ -56,28 +58,33 @@ def build_service(
 ) -> Service:
     """Return a service over an open ``store``: resolvers bound, engine built, tools enabled.
 
-    ``operations`` are extra resolvers and mutations registered beside the built-in ones (an
-    application's own attributes), ``tools`` replaces the built-in tool list, and ``attributes``
-    adds typed attribute specs. Raises InvalidInputError when the tool selection in ``settings``
-    names unknown tools, RegistrationError on duplicate operation or tool names.
+    The built-in resolvers and tools, and every plugin found (entry points, and
+    ``settings.plugin_dirs``) minus ``settings.disabled_plugins``, load through
+    ``ouroboros.plugins.load_plugins``; a bad plugin is refused with one logged line.
+    ``operations`` are extra resolvers and mutations registered beside them (an application's
+    own attributes), ``tools`` replaces the plugins' tool list, and ``attributes`` adds typed
+    attribute specs. Raises InvalidInputError when the tool selection in ``settings`` names
+    unknown tools or a disabled plugin is unknown, RegistrationError on duplicate operation or
+    tool names.
     """
     from ouroboros.connect.interface import Engine
-    from ouroboros.resolvers import all_operations
+    from ouroboros.plugins import load_plugins
     from ouroboros.resolvers.runtime import Runtime
-    from ouroboros.tools import all_tools
     from ouroboros.tools.policy import RateLimiter, resolve_tool_names
     from ouroboros.tools.registry import ToolRegistry
 
     runtime = Runtime(settings=settings, store=store)
+    plugins = load_plugins(settings, runtime)
     runtime.lifecycle.boot()
     engine = Engine(
-        [all_operations(runtime), list(operations)],
-        attributes=attributes,
+        [plugins.operations, list(operations)],
+        attributes=[*plugins.attributes, *attributes],
+        plugins=plugins.engine_plugins,
         max_depth=settings.max_query_depth,
         max_nodes=settings.max_query_nodes,
     )
     registry = ToolRegistry(
-        all_tools() if tools is None else tools,
+        plugins.tools if tools is None else tools,
         engine=engine,
         recorder=store,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
@@ -89,7 +96,14 @@ def build_service(
     )
     runtime.tools = registry
     runtime.telemetry = store
-    return Service(settings=settings, store=store, runtime=runtime, engine=engine, tools=registry)
+    return Service(
+        settings=settings,
+        store=store,
+        runtime=runtime,
+        engine=engine,
+        tools=registry,
+        plugins=plugins,
+    )
 
 
 @contextmanager
