@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ouroboros.cli import main
+from ouroboros.resolvers import DOMAINS
 
 
 def run(*args: str, env: dict[str, str] | None = None):
@@ -30,7 +31,7 @@ def test_plugins_list_text_one_line_each(plugin_dir: Path, make_plugin) -> None:
     ns = make_plugin()
     result = run("plugins", "list", env={"OUROBOROS_PLUGINS": str(plugin_dir)})
     lines = result.stdout.splitlines()
-    assert len(lines) == 11
+    assert len(lines) == len(DOMAINS) + 1
     [mine] = [line for line in lines if line.startswith(ns)]
     assert "1.0.0" in mine and f"resolvers {ns}/hello" in mine and f"tools {ns}_hello" in mine
 
@@ -45,7 +46,7 @@ def test_plugins_check_exits_1_on_a_refused_plugin(plugin_dir: Path, make_plugin
         f"plugin {bad!r} (directory {plugin_dir / bad}) refused: "
         "unknown permission 'root' (known: network, files, store-read, store-write)"
     )
-    assert result.stdout.strip() == "11 plugins loaded, 0 disabled, 1 refused"
+    assert result.stdout.strip() == f"{len(DOMAINS) + 1} plugins loaded, 0 disabled, 1 refused"
 
 
 def test_disable_plugin_on_tools_list(tmp_path: Path) -> None:

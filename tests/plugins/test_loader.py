@@ -10,22 +10,12 @@ import pytest
 from ouroboros.config import Settings
 from ouroboros.errors import InvalidInputError
 from ouroboros.plugins import load_plugins
+from ouroboros.resolvers import DOMAINS
 from ouroboros.resolvers.runtime import Runtime
 from ouroboros.service import build_service
 from ouroboros.store import open_store
 
-BUILTINS = [
-    "system",
-    "introspection",
-    "git",
-    "files",
-    "http",
-    "openapi",
-    "memory",
-    "graph",
-    "telemetry",
-    "ai",
-]
+BUILTINS = list(DOMAINS)  # one built-in plugin per resolver domain, in order
 
 
 def load(plugin_dir: Path, tmp_path: Path, **extra):
