@@ -97,8 +97,16 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def local(url: str, **kw: Any) -> ProviderConfig:
+    # generous bounds: the machine may be busy (2 shared cores), and these are not speed tests
     return ProviderConfig(
-        kind="openai", base_url=url, model="smollm2", name="llama.cpp", max_output_tokens=64, **kw
+        kind="openai",
+        base_url=url,
+        model="smollm2",
+        name="llama.cpp",
+        max_output_tokens=32,
+        timeout=300,
+        max_retries=0,
+        **kw,
     )
 
 
@@ -107,7 +115,9 @@ def test_a_forced_tool_call_runs_and_an_answer_arrives(service: Service, llama_s
         providers=(local(llama_server, temperature=0.0),),
         tool_choice="search_nodes",
         max_iterations=1,
+        max_seconds=900,
         tools=("search_nodes",),
+        recall_budget_tokens=0,
     )
     result = Agent(service, config=config).run(QUESTION, conversation="local1")
     [call] = result.tool_calls
@@ -131,7 +141,9 @@ def test_a_forced_tool_call_runs_and_an_answer_arrives(service: Service, llama_s
 
 
 def test_the_answer_streams(service: Service, llama_server: str) -> None:
-    config = AgentConfig(providers=(local(llama_server),), tools=(), recall_budget_tokens=0)
+    config = AgentConfig(
+        providers=(local(llama_server),), tools=(), recall_budget_tokens=0, max_seconds=900
+    )
     tokens: list[str] = []
 
     async def on_event(event: dict[str, Any]) -> None:
@@ -148,6 +160,13 @@ def test_the_answer_streams(service: Service, llama_server: str) -> None:
 
 def test_the_cli_answers_end_to_end(tmp_path: Path, llama_server: str) -> None:
     db = tmp_path / "cli.duckdb"
+    config = (
+        tmp_path / "ouroboros.toml"
+    )  # generous bounds on a busy machine; flags fill in the rest
+    config.write_text(
+        "[[llm.providers]]\nprovider = 'openai'\ntimeout = 300\nmax_retries = 0\n"
+        "max_output_tokens = 32\n[agent]\nmax_seconds = 900\nrecall_budget_tokens = 0\n"
+    )
     store = open_store(str(db))
     try:
         store.create_entities(
@@ -159,7 +178,7 @@ def test_the_cli_answers_end_to_end(tmp_path: Path, llama_server: str) -> None:
         "agent", QUESTION, "--json",
         "--base-url", llama_server, "--model", "smollm2",
         "--tool-choice", "search_nodes", "--tools", "search_nodes", "--max-iterations", "1",
-        "--conversation", "cli-local", "--db", str(db),
+        "--conversation", "cli-local", "--db", str(db), "--config", str(config),
     ]  # fmt: skip
     env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "OUROBOROS_LLM_API_KEY": ""}
     out = CliRunner().invoke(main, args, env=env)
