@@ -27,6 +27,7 @@ from ouroboros.store.memory import Memory
 from ouroboros.store.schema import migrate
 from ouroboros.store.search import Searcher
 from ouroboros.store.snapshot import Snapshot
+from ouroboros.store.sources import Sources
 from ouroboros.store.telemetry import Telemetry
 from ouroboros.store.temporal import Temporal
 from ouroboros.store.tokens import Tokens
@@ -52,6 +53,7 @@ WRITE_METHODS = frozenset(
         "invalidate_observations",
         "invalidate_relations",
         "purge",
+        "source_put",
         "audit",
         "token_create",
         "token_revoke",
@@ -71,6 +73,8 @@ READ_METHODS = frozenset(
         "counts",
         "search",
         "entity_history",
+        "source_get",
+        "source_list",
         "observations_at",
         "open_nodes_at",
         "read_graph_at",
@@ -116,6 +120,7 @@ class LocalStore:
             gc.freeze()
             self.graph = KnowledgeGraph(self.db, self.state)
             self.temporal = Temporal(self.db, self.state, self.graph)
+            self.sources = Sources(self.db)
             self.memory = Memory(self.db)
             chosen = resolve_embedder(embedder)
             self.vectors = VectorIndex(self.db, self.state, chosen) if chosen else None
@@ -303,6 +308,17 @@ class LocalStore:
 
     def entity_history(self, name: str) -> dict[str, Any]:
         return self.temporal.history(name)
+
+    def source_get(self, document: str) -> dict[str, Any] | None:
+        return self.sources.get(document)
+
+    def source_put(
+        self, document: str, kind: str, digest: str, chunks: Any, audit: Any = None
+    ) -> dict[str, Any]:
+        return self._audited(audit, self.sources.put, document, kind, digest, chunks)
+
+    def source_list(self) -> list[dict[str, Any]]:
+        return self.sources.list()
 
     def observations_at(
         self, names: Any, as_of: Any = None, known_at: Any = None

@@ -265,6 +265,29 @@ class Store:
         audit row (counts, never the text); return the counts of rows removed."""
         return self._call("purge", entity_names, observations, **_audit_kw(audit, idempotency_key))
 
+    def source_get(self, document: str) -> dict[str, Any] | None:
+        """Return the ingest record of ``document`` (``{"document", "kind", "digest",
+        "chunks", "ingested_at"}``) or None."""
+        return self._call("source_get", document)
+
+    def source_put(
+        self,
+        document: str,
+        kind: str,
+        digest: str,
+        chunks: list[str],
+        audit: Any = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Record what ingesting ``document`` produced (replacing the previous record)."""
+        return self._call(
+            "source_put", document, kind, digest, chunks, **_audit_kw(audit, idempotency_key)
+        )
+
+    def source_list(self) -> list[dict[str, Any]]:
+        """Return every ingested source with its chunk count."""
+        return self._call("source_list")
+
     def entity_history(self, name: str) -> dict[str, Any]:
         """Return ``{"name", "events": [{"at", "op", "kind", "text" | "relation"}]}``."""
         return self._call("entity_history", name)
