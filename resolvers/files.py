@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.errors import InvalidInputError, PayloadTooLargeError, PermissionDeniedError
+from ouroboros.resolvers.globmatch import compile_glob
 from ouroboros.resolvers.sandbox import Sandbox
 
 if TYPE_CHECKING:
@@ -222,62 +221,20 @@ def list_dir(sandbox: Sandbox, path: str, limit: Any = None) -> list[dict[str, A
     return entries
 
 
-@lru_cache(maxsize=256)
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    """Return a regex for a glob over ``/``-separated relative paths.
-
-    ``*`` and ``?`` stay within one path segment, ``**`` crosses segments (``**/`` also matches
-    no directory), ``[...]`` is a character class. A pattern without ``/`` matches file names at
-    any depth (``*.py`` finds every Python file); one with ``/`` matches the path from the root.
-    """
-    if "/" not in pattern:
-        pattern = "**/" + pattern
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            end = pattern.find("]", i + 2)
-            if end == -1:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                body = pattern[i + 1 : end]
-                negate = body.startswith("!")
-                body = body[1:] if negate else body
-                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
-                i = end + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
-
-
 def search(sandbox: Sandbox, pattern: str, limit: Any = None) -> list[dict[str, Any]]:
-    """Return files under the roots whose relative path matches glob ``pattern`` (see ``compile_glob``).
+    """Return files under the roots whose relative path matches glob ``pattern`` (``compile_glob``).
 
     Walks every root in order, never follows directory symlinks, skips ``.git`` (and ``.hg``,
     ``.svn``), returns at most ``limit`` (default 100) ``{file/path, file/name, file/size}``.
-    Raises ``InvalidInputError`` for an empty pattern, a NUL byte or a bad ``limit``.
+    Raises ``InvalidInputError`` for an empty pattern, a NUL byte, a bad ``limit``, or a
+    pattern ``compile_glob`` refuses (too long, too many wildcards, a reversed range).
     """
     n = _count(limit, name="limit", default=DEFAULT_SEARCH_LIMIT, maximum=MAX_LIMIT)
     if not isinstance(pattern, str) or not pattern.strip():
         raise InvalidInputError("a search pattern must be a non-empty string")
     if "\x00" in pattern:
         raise InvalidInputError("a search pattern must not contain a NUL byte")
-    regex = compile_glob(pattern.strip().lstrip("/"))
+    glob = compile_glob(pattern.strip().lstrip("/"))
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
     scanned = 0
@@ -290,7 +247,7 @@ def search(sandbox: Sandbox, pattern: str, limit: Any = None) -> list[dict[str, 
                 if scanned > MAX_SEARCH_SCAN or len(found) >= n:
                     return found
                 rel = name if rel_dir == "." else f"{Path(rel_dir).as_posix()}/{name}"
-                if not regex.match(rel):
+                if not glob.match(rel):
                     continue
                 location = Path(dirpath) / name
                 real = os.path.realpath(location)

@@ -22,6 +22,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
         "store.py",
         "store_scale.py",
         "http_eql_vs_graphql.py",
+        "graphql_attack.py",
+        "glob.py",
     ],
 )
 def test_benchmark_runs_quick(script: str, tmp_path: Path) -> None:

@@ -29,7 +29,10 @@ def build_graphql_app(service: Any, settings: Settings, *, graphiql: bool = Fals
     limits = GraphQLLimits(
         max_depth=settings.max_query_depth,
         max_aliases=int(extra.get("graphql_max_aliases", 64)),
-        max_tokens=int(extra.get("graphql_max_tokens", max(4000, settings.max_query_nodes))),
+        max_tokens=int(extra.get("graphql_max_tokens", 2000)),
+        max_fields=int(extra.get("graphql_max_fields", settings.max_query_nodes)),
+        max_repeats=int(extra.get("graphql_max_repeats", 32)),
+        max_bytes=int(extra.get("graphql_max_bytes", 64 * 1024)),
     )
     schema = build_schema(model, service, limits)
     view = GraphQLView(schema, service=service, graphiql=graphiql)

@@ -13,22 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import ASTValidationRule
 from strawberry import Info
 from strawberry.annotation import StrawberryAnnotation
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.arguments import StrawberryArgument
@@ -41,7 +35,9 @@ import ouroboros.errors as errors_module
 from ouroboros.eql import Ident, result_to_json, to_edn
 from ouroboros.errors import OuroborosError
 from ouroboros.http.graphql.compile import compile_operation, placeholder_key
+from ouroboros.http.graphql.cost import CostLimits
 from ouroboros.http.graphql.model import ArgSpec, FieldSpec, SchemaModel, TypeSpec
+from ouroboros.http.graphql.validation import DocumentChecker, OffLoopValidation
 
 __all__ = ["GraphQLLimits", "ReportedError", "build_schema"]
 
@@ -70,31 +66,51 @@ class ReportedError(OuroborosError):
 
 
 class GraphQLLimits:
-    """Validation limits: depth, aliases and tokens per document."""
+    """Validation limits per document: depth, aliases, fields, repeats (``cost.py``), tokens."""
 
-    def __init__(self, max_depth: int = 16, max_aliases: int = 64, max_tokens: int = 4000) -> None:
+    def __init__(
+        self,
+        max_depth: int = 16,
+        max_aliases: int = 64,
+        max_tokens: int = 2000,
+        *,
+        max_fields: int = 2000,
+        max_repeats: int = 32,
+        max_bytes: int = 64 * 1024,
+        extra_rules: Sequence[type[ASTValidationRule]] = (),
+    ) -> None:
         self.max_depth = max_depth
         self.max_aliases = max_aliases
         self.max_tokens = max_tokens
+        self.max_fields = max_fields
+        self.max_repeats = max_repeats
+        self.max_bytes = max_bytes
+        self.extra_rules = tuple(extra_rules)
 
-    def extensions(self) -> list[Callable[[], Any]]:
+    def checker(self) -> DocumentChecker:
+        """Return the document checker these limits describe (one per schema)."""
+        costs = CostLimits(
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_fields=self.max_fields,
+            max_repeats=self.max_repeats,
+        )
+        return DocumentChecker(
+            costs,
+            max_tokens=self.max_tokens,
+            max_bytes=self.max_bytes,
+            extra_rules=self.extra_rules,
+        )
+
+    def extensions(self, checker: DocumentChecker | None = None) -> list[Callable[[], Any]]:
         """Return extension factories (0.341 deprecates instances: one per request).
 
-        The depth and alias rules come from Strawberry's ``QueryDepthLimiter`` and
-        ``MaxAliasesLimiter``, built once here so that every request validates with the same
-        rule classes, and ``ValidationCache`` can reuse a document's validation.
+        Parsing and validation run in ``checker``'s worker threads, cost limits first, so no
+        document holds the event loop (Strawberry's ``QueryDepthLimiter`` and
+        ``MaxAliasesLimiter`` walked every fragment spread: exponential, on the loop).
         """
-        rules = [
-            *QueryDepthLimiter(max_depth=self.max_depth).validation_rules,
-            *MaxAliasesLimiter(max_alias_count=self.max_aliases).validation_rules,
-        ]
-        tokens = self.max_tokens
-        return [
-            lambda: MaxTokensLimiter(max_token_count=tokens),
-            lambda: ParserCache(maxsize=256),
-            lambda: AddValidationRules(rules),
-            lambda: ValidationCache(maxsize=256),
-        ]
+        shared = checker or self.checker()
+        return [lambda: OffLoopValidation(shared)]
 
 
 class OuroborosSchema(strawberry.Schema):
@@ -132,30 +148,46 @@ def _annotation(scalar_or_type: str, *, many: bool = False, required: bool = Fal
 class _Runtime:
     """What the generated resolvers close over: the model, the service, the compiled schema."""
 
-    def __init__(self, model: SchemaModel, service: Any) -> None:
+    def __init__(self, model: SchemaModel, service: Any, checker: DocumentChecker) -> None:
         self.model = model
         self.service = service
-        # operation node id + variables → (operation node, EQL text); the parser cache hands
+        self.checker = checker
+        # operation node id + variables → (operation node, EQL text); the document cache hands
         # back the same document for the same text, so a repeated query compiles once.
         self._compiled: OrderedDict[tuple[int, str], tuple[Any, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(raw: Any) -> tuple[int, str] | None:
+        try:
+            return (id(raw.operation), json.dumps(raw.variable_values, sort_keys=True, default=str))
+        except (TypeError, ValueError):
+            return None
+
+    def cached_eql_text(self, raw: Any) -> str | None:
+        """Return the EQL text of the operation being executed if it was compiled before."""
+        key = self._key(raw)
+        if key is None:
+            return None
+        with self._lock:
+            hit = self._compiled.get(key)
+            if hit is not None and hit[0] is raw.operation:
+                self._compiled.move_to_end(key)
+                return hit[1]
+        return None
 
     def eql_text(self, raw: Any) -> str:
-        """Return the EQL text of the operation being executed (cached per document)."""
-        variables = raw.variable_values
-        try:
-            key = (id(raw.operation), json.dumps(variables, sort_keys=True, default=str))
-        except (TypeError, ValueError):
-            key = None
-        hit = self._compiled.get(key) if key is not None else None
-        if hit is not None and hit[0] is raw.operation:
-            self._compiled.move_to_end(key)  # type: ignore[arg-type]
-            return hit[1]
-        root = compile_operation(self.model, raw.schema, raw.operation, raw.fragments, variables)
+        """Return the EQL text of the operation being executed (compiled, then cached)."""
+        root = compile_operation(
+            self.model, raw.schema, raw.operation, raw.fragments, raw.variable_values
+        )
         text = str(to_edn(root))
+        key = self._key(raw)
         if key is not None:
-            self._compiled[key] = (raw.operation, text)
-            if len(self._compiled) > 256:
-                self._compiled.popitem(last=False)
+            with self._lock:
+                self._compiled[key] = (raw.operation, text)
+                if len(self._compiled) > 256:
+                    self._compiled.popitem(last=False)
         return text
 
     async def operation_result(self, info: Any) -> tuple[dict[Any, Any] | None, bool]:
@@ -174,7 +206,10 @@ class _Runtime:
             return None, False
 
     async def _run(self, info: Any) -> dict[Any, Any]:
-        text = self.eql_text(info._raw_info)
+        raw = info._raw_info
+        text = self.cached_eql_text(raw)
+        if text is None:  # compiling walks the whole operation: off the loop
+            text = await self.checker.off_loop(self.eql_text, raw)
         context = info.context
         service = self.service
         result: dict[Any, Any] = await service.engine.process_async(
@@ -343,7 +378,9 @@ def build_schema(
     model: SchemaModel, service: Any, limits: GraphQLLimits | None = None
 ) -> strawberry.Schema:
     """Return the Strawberry schema of ``model`` whose resolvers run on ``service``."""
-    runtime = _Runtime(model, service)
+    limits = limits or GraphQLLimits()
+    checker = limits.checker()
+    runtime = _Runtime(model, service, checker)
     ns: dict[str, Any] = {"Optional": Optional, "List": list, "JSON": JSON}
     classes = {}
     for spec in model.types.values():
@@ -375,13 +412,12 @@ def build_schema(
             )
         },
     )
-    limits = limits or GraphQLLimits()
     return OuroborosSchema(
         query=query,
         mutation=mutation,
         types=list(classes.values()),
         config=config,
-        extensions=limits.extensions(),
+        extensions=limits.extensions(checker),
     )
 
 
