@@ -28,6 +28,23 @@ class SandboxPath:
     location: Path  # absolute, normalised, symlinks not resolved
 
 
+MAX_PATH_BYTES = 4096  # Linux PATH_MAX
+MAX_NAME_BYTES = 255  # NAME_MAX: one file or directory name
+
+
+def _check_length(path: str) -> None:
+    """Raise ``InvalidInputError`` for a path the OS would refuse as too long (ENAMETOOLONG)."""
+    size = len(path.encode("utf-8", "surrogateescape"))
+    longest = max((len(p.encode("utf-8", "surrogateescape")) for p in path.split("/")), default=0)
+    if size > MAX_PATH_BYTES or longest > MAX_NAME_BYTES:
+        shown = path if len(path) <= 60 else f"{path[:40]}...{path[-12:]}"
+        raise InvalidInputError(
+            f"path {shown!r} is too long: at most {MAX_PATH_BYTES} bytes, and "
+            f"{MAX_NAME_BYTES} bytes per name ({size} bytes, longest name {longest})",
+            details={"max_path_bytes": MAX_PATH_BYTES, "max_name_bytes": MAX_NAME_BYTES},
+        )
+
+
 def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -69,7 +86,7 @@ class Sandbox:
     def resolve(self, path: str) -> SandboxPath:
         """Return the checked location of ``path``; it need not exist.
 
-        Raises ``InvalidInputError`` (not a string, empty) or ``PermissionDeniedError``.
+        Raises ``InvalidInputError`` (not a string, empty, too long) or ``PermissionDeniedError``.
         """
         if not isinstance(path, str):
             raise InvalidInputError(
@@ -79,6 +96,7 @@ class Sandbox:
             raise self._refuse(path.replace("\x00", "\\0"), "it contains a NUL byte")
         if not path.strip():
             raise InvalidInputError("a path must not be empty")
+        _check_length(path)
         if ".." in Path(path).parts or ".." in path.replace("\\", "/").split("/"):
             raise self._refuse(path, "'..' is not allowed")
         if os.path.isabs(path):

@@ -676,7 +676,7 @@ def parse_query(query: Any) -> Root:
         syntax_error = exc
     try:
         data = json.loads(query)
-    except ValueError:
+    except (ValueError, RecursionError):  # "[" * 10000 is too deep for json.loads
         data = None
     if not isinstance(data, list):  # not a JSON array either: the EQL error says what is wrong
         raise syntax_error

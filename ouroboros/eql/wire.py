@@ -60,6 +60,7 @@ from ouroboros.eql.ast import (
 from ouroboros.eql.convert import query_to_ast
 from ouroboros.eql.parser import parse
 from ouroboros.eql.printer import to_edn
+from ouroboros.eql.reader import MAX_DEPTH
 from ouroboros.errors import EQLError, EQLSyntaxError
 
 __all__ = [
@@ -72,6 +73,24 @@ __all__ = [
 ]
 
 _MAX_DEPTH = 512
+_MAX_INPUT_DEPTH = MAX_DEPTH  # JSON data coming in (queries, entities): the EDN reader's limit
+
+
+def _check_depth(value: Any, what: str) -> None:
+    """Raise EQLError when ``value`` nests arrays and objects deeper than ``_MAX_INPUT_DEPTH``.
+
+    Iterative, so data nested far deeper than the interpreter's recursion limit is refused
+    before any recursive conversion sees it.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > _MAX_INPUT_DEPTH:
+            raise EQLError(f"{what} nests deeper than {_MAX_INPUT_DEPTH} levels")
+        if isinstance(current, Mapping):
+            stack.extend((v, depth + 1) for v in current.values())
+        elif isinstance(current, list):
+            stack.extend((v, depth + 1) for v in current)
 
 
 # --- results -------------------------------------------------------------------------------
@@ -79,7 +98,10 @@ _MAX_DEPTH = 512
 
 def result_to_json(data: Any) -> Any:
     """Return JSON-compatible data for a result (see the table in the module docstring)."""
-    return _to_json(data, 0)
+    try:
+        return _to_json(data, 0)
+    except RecursionError:  # below _MAX_DEPTH, but deeper than the stack left to us
+        raise EQLError("the result nests too deeply to encode") from None
 
 
 def _to_json(value: Any, depth: int) -> Any:
@@ -134,7 +156,11 @@ def _is_ident_like(key: tuple[Any, ...]) -> bool:
 
 
 def result_from_json(data: Any) -> Any:
-    """Return result data from its JSON form: string keys → `Keyword`, ``"[...]"`` keys → `Ident`."""
+    """Return result data from its JSON form: string keys → `Keyword`, ``"[...]"`` keys → `Ident`.
+
+    Raises EQLError for data nested deeper than the EDN reader's ``MAX_DEPTH``.
+    """
+    _check_depth(data, "the data")
     return _from_json(data, 0)
 
 
@@ -188,6 +214,7 @@ def entity_from_json(obj: Any) -> dict[Any, Any]:
     """
     if not isinstance(obj, Mapping):
         raise EQLError(f"an entity must be a JSON object, found {type(obj).__name__}")
+    _check_depth(obj, "the entity")
     entity = result_from_json(obj)
     for key in entity:
         if not isinstance(key, (Keyword, Ident)):
@@ -201,7 +228,8 @@ def entity_from_json(obj: Any) -> dict[Any, Any]:
 def query_from_json(value: Any) -> Root:
     """Return the AST of a query sent as JSON: EDN text, or JSON query data.
 
-    Raises EQLSyntaxError for bad EDN text and EQLError for bad query data.
+    Raises EQLSyntaxError for bad EDN text and EQLError for bad query data (including data
+    nested deeper than the EDN reader's ``MAX_DEPTH``).
     """
     if isinstance(value, str):
         return parse(value)
@@ -209,6 +237,7 @@ def query_from_json(value: Any) -> Root:
         raise EQLError(
             f"a query must be EDN text or a JSON array of attributes, found {type(value).__name__}"
         )
+    _check_depth(value, "the query")
     return query_to_ast([_query_item(item, [index]) for index, item in enumerate(value)])
 
 

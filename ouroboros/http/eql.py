@@ -11,16 +11,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ouroboros.eql import Call, Root, entity_from_json, query_from_json, result_to_json, to_edn
 from ouroboros.errors import InvalidInputError, PermissionDeniedError
 from ouroboros.http.auth import caller_of, require_scope
 from ouroboros.http.errors import UnsupportedMediaTypeError
+from ouroboros.http.jsonbody import JSONWireResponse, loads_body
 
 __all__ = ["EDN", "eql_endpoint", "has_mutations"]
 
@@ -58,20 +58,14 @@ async def read_eql_request(request: Request) -> tuple[Root, dict[Any, Any], bool
             details={"accepted": [EDN, JSON_TYPE]},
         )
     body = await request.body()
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"the body is not UTF-8: {exc}") from None
     lenient = _flag(request.query_params.get("lenient", ""), "lenient")
     if media == EDN:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(f"the body is not UTF-8: {exc}") from None
         return query_from_json(text), {}, lenient
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"malformed JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-            details={"line": exc.lineno, "column": exc.colno},
-        ) from None
+    data = loads_body(body, what="the JSON body")
     if not isinstance(data, dict) or "query" not in data:
         raise InvalidInputError('the JSON body is an object with a "query" field')
     unknown = set(data) - {"query", "entity", "lenient"}
@@ -118,4 +112,4 @@ async def eql_endpoint(request: Request) -> Response:
     )
     if wants_edn(request):
         return Response(to_edn(result), media_type=EDN)
-    return JSONResponse(result_to_json(result))
+    return JSONWireResponse(result_to_json(result))

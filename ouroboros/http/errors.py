@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ouroboros.errors import (
     InvalidInputError,
@@ -17,6 +17,7 @@ from ouroboros.errors import (
     UnauthenticatedError,
     error_payload,
 )
+from ouroboros.http.jsonbody import JSONWireResponse
 
 __all__ = [
     "MethodNotAllowedError",
@@ -68,7 +69,7 @@ def error_response(exc: BaseException, headers: dict[str, str] | None = None) ->
     if isinstance(exc, RateLimitedError):
         retry = exc.details.get("retry_after", 1)
         extra.setdefault("Retry-After", str(max(1, int(float(retry) + 0.999))))
-    return JSONResponse(error_payload(exc), status_code=status, headers=extra)
+    return JSONWireResponse(error_payload(exc), status_code=status, headers=extra)
 
 
 _STATUS_ERRORS: dict[int, type[OuroborosError]] = {
@@ -83,7 +84,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     kind = _STATUS_ERRORS.get(exc.status_code, InvalidInputError)
     err = kind(str(exc.detail) if exc.detail else "request refused")
     err_status = exc.status_code
-    response = JSONResponse(error_payload(err), status_code=err_status)
+    response = JSONWireResponse(error_payload(err), status_code=err_status)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import duckdb
+
 from ouroboros.errors import ConflictError, InvalidInputError, StoreError
 from ouroboros.store.algorithms import GraphAlgorithms
 from ouroboros.store.clock import utcnow
@@ -134,6 +136,13 @@ class LocalStore:
             self.tokens = Tokens(self.db)
             self.snapshots = Snapshot(self.db, self.state)
             self._prune_results()
+        except duckdb.Error as exc:  # truncated or damaged: DuckDB fails on its first read
+            self.db.close()
+            raise StoreError(
+                f"cannot read database {path}: the file is damaged or truncated ({exc}); "
+                "restore it from a backup or move it away to start a new one",
+                details={"path": path},
+            ) from None
         except BaseException:
             self.db.close()
             raise

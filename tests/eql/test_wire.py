@@ -181,3 +181,21 @@ def test_ast_to_json() -> None:
     assert union["children"][0]["type"] == "union"
     assert union["children"][0]["children"][0]["union_key"] == ":t/id"
     assert rec["query"] == "..." and "children" not in rec
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deep_json_data_is_refused_without_recursion(depth: int) -> None:
+    value: object = 1
+    for _ in range(depth):
+        value = {"x": value}
+    with pytest.raises(EQLError, match="the entity nests deeper than 256"):
+        entity_from_json({"a/b": value})
+    with pytest.raises(EQLError, match="the query nests deeper than 256"):
+        query_from_json([{"key": "a/b", "params": {"p": value}}])
+    joins: list = ["a/b"]
+    for _ in range(depth):
+        joins = [{"a/b": joins}]
+    with pytest.raises(EQLError, match="nests deeper than 256"):
+        query_from_json(joins)
+    with pytest.raises(EQLError, match="nests"):
+        result_to_json({"a/b": value})

@@ -140,3 +140,61 @@ def test_graphql_bad_documents_keep_the_server_serving(client) -> None:
     r = client.get("/graphql", params={"query": 'mutation { note_add(key: "k", text: "t") }'})
     assert r.status_code in (400, 405)  # no mutations over GET
     still_serving(client)
+
+
+# --- issue 9: inputs that used to answer 500 ------------------------------------------------
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("depth", [600, 100_000])
+def test_deep_json_is_refused_before_json_loads(client, depth: int) -> None:
+    body = '{"query": ' + "[" * depth + "]" * depth + "}"
+    error = assert_error(client.post("/eql", content=body, headers=JSON), 400, "InvalidInputError")
+    assert error["details"]["depth"] == depth + 1
+    variables = '{"query": "{ people__count }", "variables": {"a": ' + "[" * depth + "]" * depth
+    r = client.post("/graphql", content=variables + "}}", headers=JSON)
+    assert_error(r, 400, "InvalidInputError")
+    still_serving(client)
+
+
+def test_deep_entity_is_refused(client) -> None:
+    entity = '{"a/b":' * 300 + "1" + "}" * 300
+    body = '{"query": ["people/count"], "entity": ' + entity + "}"
+    error = assert_error(client.post("/eql", content=body, headers=JSON), 400, "EQLError")
+    assert "nests deeper than 256" in error["message"]
+
+
+def test_lone_surrogate_in_the_query_is_reported(client) -> None:
+    r = client.post("/eql", content='{"query": "\\ud800"}', headers=JSON)
+    error = assert_error(r, 400, "EQLSyntaxError")
+    assert "\ud800" in error["message"]
+
+
+def test_graphql_body_not_utf8(client) -> None:
+    r = client.post("/graphql", content=b'{"query": "\xff{ people__count }"}', headers=JSON)
+    assert "not UTF-8" in assert_error(r, 400, "InvalidInputError")["message"]
+    r = client.post("/graphql", content=b'{"query": ', headers=JSON)
+    assert_error(r, 400, "InvalidInputError")
+
+
+def test_file_name_too_long(client) -> None:
+    query = '[{[:file/path "' + "a" * 5000 + '"] [:file/content]}]'
+    error = assert_error(client.post("/eql", content=query, headers=EDN), 400, "InvalidInputError")
+    assert "too long" in error["message"]
+
+
+def test_bad_glob_range(client) -> None:
+    query = '[{[:search/pattern "[z-a]"] [:knowledge/search]}]'
+    error = assert_error(client.post("/eql", content=query, headers=EDN), 400, "InvalidInputError")
+    assert "bad character range z-a" in error["message"]
+
+
+def test_two_operations_without_an_operation_name(client) -> None:
+    document = "query A { people__count } query B { people__count }"
+    accept = {"accept": "application/graphql-response+json"}
+    r = client.post("/graphql", json={"query": document}, headers=accept)
+    assert r.status_code == 400
+    assert "operation name" in r.json()["errors"][0]["message"]
+    named = client.post("/graphql", json={"query": document, "operationName": "B"})
+    assert named.json() == {"data": {"people__count": 3}}

@@ -11,13 +11,15 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from ouroboros.errors import OuroborosError, error_payload
+from ouroboros.errors import InvalidInputError, OuroborosError, error_payload
 from ouroboros.http.auth import caller_of, require_scope
 from ouroboros.http.errors import error_response
+from ouroboros.http.jsonbody import loads_body
 
 __all__ = ["GRAPHQL_RESPONSE", "GraphQLView", "error_extensions"]
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+MAX_VARIABLES_DEPTH = 128  # a GraphQL body (and its variables) nests at most this deep
 
 
 def _graphql_response_send(send: Send) -> Send:
@@ -98,7 +100,17 @@ class GraphQLView(GraphQL[dict[str, Any], None]):
             accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
             if GRAPHQL_RESPONSE in accept:
                 send = _graphql_response_send(send)
+            try:
+                await super().__call__(scope, receive, send)
+            except InvalidInputError as exc:  # raised by decode_json, before any response
+                await error_response(exc)(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Return the JSON body; raises InvalidInputError (not UTF-8, malformed, too deep)."""
+        body = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        return loads_body(body, max_depth=MAX_VARIABLES_DEPTH, what="the GraphQL request")
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
         scope = request.scope if isinstance(request, Request) else {}
