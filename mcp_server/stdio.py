@@ -130,11 +130,9 @@ def _is_pipe(fd: int) -> bool:
 
 def log_to_stderr(level: int = logging.WARNING) -> None:
     """Send log records to stderr (stdout belongs to the protocol)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    from ouroboros.observe import logs
+
+    logs.configure(level=level)  # --log-format / $OUROBOROS_LOG_FORMAT, with ids, redacted
 
 
 def serve_settings_stdio(settings: Settings, *, log_level: str = "WARNING") -> None:

@@ -11,6 +11,7 @@ import click
 
 from ouroboros import __version__
 from ouroboros.errors import OuroborosError
+from ouroboros.observe.cli import LoggedGroup
 from ouroboros.plugins.cli import plugin_options, plugin_overrides, plugins_group
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,7 +43,7 @@ def read_query_arg(query: str) -> str:
     return query
 
 
-class _CleanErrorsGroup(click.Group):
+class _CleanErrorsGroup(LoggedGroup):
     """The root group: any subcommand's OuroborosError is one clear line and exit status 1
     (so commands registered from other modules need no decorator of their own)."""
 
@@ -277,6 +278,7 @@ def query_command(
     from ouroboros.eql import to_edn
     from ouroboros.eql.wire import entity_from_json, result_to_json
     from ouroboros.errors import InvalidInputError
+    from ouroboros.observe.requests import observed_request
     from ouroboros.service import open_service
     from ouroboros.tools.policy import Caller
 
@@ -287,7 +289,10 @@ def query_command(
     text = read_query_arg(query)
     trace = Trace() if show_trace else None
     settings = _cli_settings(db_path, roots, **plugin_overrides(plugin_dirs, disabled_plugins))
-    with open_service(settings) as service:
+    with (
+        open_service(settings) as service,
+        observed_request("cli", "query", recorder=service.store),
+    ):
         result = service.engine.process(
             text,
             start,
@@ -397,6 +402,7 @@ def tools_call_command(
     envelope as JSON. Exit status 1 when the call fails or the tool is not found."""
     import json
 
+    from ouroboros.observe.requests import observed_request
     from ouroboros.service import open_service
 
     plugins = plugin_overrides(plugin_dirs, disabled_plugins)
@@ -404,7 +410,10 @@ def tools_call_command(
     if allow_mutations:
         settings = settings.with_(allow_mutations=True)
     text = read_query_arg(arguments) if arguments is not None else None
-    with open_service(settings) as service:
+    with (
+        open_service(settings) as service,
+        observed_request("cli", "tools-call", recorder=service.store),
+    ):
         envelope = service.tools.call_sync(name, text)
     click.echo(json.dumps(envelope, indent=2, ensure_ascii=False, default=str))
     if envelope.get("status") != "success":
@@ -501,8 +510,8 @@ def _token_store(db_path: str | None) -> Any:
     "scopes",
     multiple=True,
     required=True,
-    type=click.Choice(["read", "write", "admin"]),
-    help="A scope (repeatable): read, write, admin (admin implies all).",
+    type=click.Choice(["read", "write", "admin", "metrics"]),
+    help="A scope (repeatable): read, write, admin (admin implies all), metrics (GET /metrics).",
 )
 @db_option
 @clean_errors

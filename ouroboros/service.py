@@ -48,6 +48,14 @@ class Service:
         self.close()
 
 
+def observe_plugin() -> Any:
+    """Return the engine plugin that traces and counts plans, resolvers and mutations."""
+    from ouroboros import Plugin
+    from ouroboros.observe.engine import engine_hooks
+
+    return Plugin(id="ouroboros/observe", **engine_hooks())
+
+
 def build_service(
     settings: Settings,
     store: Store,
@@ -68,6 +76,7 @@ def build_service(
     tool names.
     """
     from ouroboros.connect.interface import Engine
+    from ouroboros.observe import metrics
     from ouroboros.plugins import load_plugins
     from ouroboros.resolvers.runtime import Runtime
     from ouroboros.tools.policy import RateLimiter, resolve_tool_names
@@ -79,10 +88,11 @@ def build_service(
     engine = Engine(
         [plugins.operations, list(operations)],
         attributes=[*plugins.attributes, *attributes],
-        plugins=plugins.engine_plugins,
+        plugins=[observe_plugin(), *plugins.engine_plugins],
         max_depth=settings.max_query_depth,
         max_nodes=settings.max_query_nodes,
     )
+    metrics.watch_plan_cache(engine.plan_cache)
     registry = ToolRegistry(
         plugins.tools if tools is None else tools,
         engine=engine,

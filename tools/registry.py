@@ -19,6 +19,7 @@ from ouroboros.errors import (
     RegistrationError,
     ToolNotFoundError,
 )
+from ouroboros.observe.toolcalls import observe_tool_call
 from ouroboros.store.validate import check_identifier
 from ouroboros.tools.coerce import coerce_arguments
 from ouroboros.tools.policy import Caller, RateLimiter
@@ -271,8 +272,24 @@ class ToolRegistry:
         caller: Caller | None = None,
     ) -> dict[str, Any]:
         """Call tool ``name`` with JSON ``arguments``; return the result envelope (never raises
-        for tool-level problems — not found, bad arguments, policy, resolver errors)."""
+        for tool-level problems — not found, bad arguments, policy, resolver errors).
+
+        Each call is one span (a trace's root when no request is traced, as over MCP stdio),
+        counted in the tool metrics and published to the live event feed."""
         caller = caller or Caller()
+        known = self.exists(name) if isinstance(name, str) else False
+        with observe_tool_call(name if known else "unknown", caller, self._writes(name)) as seen:
+            envelope = await self._call_envelope(name, arguments, caller)
+            seen.finish(envelope)
+        return envelope
+
+    def _writes(self, name: Any) -> bool:
+        tool = self._tools.get(name) if isinstance(name, str) else None
+        return bool(tool is not None and tool.writes)
+
+    async def _call_envelope(
+        self, name: str, arguments: Mapping[str, Any] | str | None, caller: Caller
+    ) -> dict[str, Any]:
         params: Any = dict(arguments) if isinstance(arguments, Mapping) else arguments
         started = time.perf_counter()
         try:

@@ -28,9 +28,11 @@ from ouroboros.chat.settings import load_chat_settings
 from ouroboros.config import Settings
 from ouroboros.http.agent import agent_endpoint
 from ouroboros.http.auth import Authenticator, AuthMiddleware, check_bind, is_loopback
+from ouroboros.http.dashboard import dashboard_routes
 from ouroboros.http.eql import eql_endpoint
 from ouroboros.http.errors import ServiceNotRunningError, error_response, exception_handlers
 from ouroboros.http.limits import BodyLimitMiddleware
+from ouroboros.http.observe import ObserveMiddleware, metrics_endpoint
 from ouroboros.http.openapi import openapi_endpoint
 from ouroboros.http.status import health_endpoint, index_endpoint, ready_endpoint
 from ouroboros.tools.policy import RateLimiter
@@ -128,7 +130,7 @@ def create_app(
                 app.state.authenticator = None
                 app.state.service = None
 
-    middleware = []
+    middleware = [Middleware(ObserveMiddleware)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -164,6 +166,8 @@ def create_app(
         Route("/index", index_endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         *chat_endpoints.routes(),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        *dashboard_routes(),
     ]
     app = Starlette(
         routes=routes,

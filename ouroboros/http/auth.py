@@ -36,6 +36,7 @@ from ouroboros.tools.policy import SCOPES, Caller, RateLimiter
 
 __all__ = [
     "PUBLIC_PATHS",
+    "PUBLIC_PREFIXES",
     "AuthMiddleware",
     "Authenticator",
     "BindRefusedError",
@@ -46,9 +47,13 @@ __all__ = [
     "require_scope",
 ]
 
-PUBLIC_PATHS = frozenset({"/health", *CHAT_PATHS.values()})
-"""Paths served without a token: liveness (it reveals nothing), and the chat webhooks, whose
-platform signature is their authentication (checked before anything else runs)."""
+PUBLIC_PATHS = frozenset({"/health", "/", *CHAT_PATHS.values()})
+"""Paths served without a token: liveness (it reveals nothing), the dashboard page (it holds no
+data), and the chat webhooks, whose platform signature is their authentication (checked before
+anything else runs)."""
+
+PUBLIC_PREFIXES = ("/dashboard/static/",)
+"""Path prefixes served without a token (the dashboard's package assets)."""
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -216,7 +221,7 @@ class AuthMiddleware:
                 raise MisdirectedRequestError(
                     f"Host {host!r} is not a loopback name; this server answers loopback hosts only"
                 )
-        if scope["path"] in PUBLIC_PATHS:
+        if scope["path"] in PUBLIC_PATHS or scope["path"].startswith(PUBLIC_PREFIXES):
             return None
         if authenticator is None:
             from ouroboros.http.errors import ServiceNotRunningError

@@ -32,12 +32,16 @@ def serve(settings: Settings, *, log_level: str = "info", **uvicorn_options: Any
 
     if not is_loopback(settings.host):
         check_bind(settings.host, active_token_count(settings.db_path) > 0)
+    from ouroboros.observe import logs
+
+    logs.configure(level=log_level)  # our format for uvicorn's lines too (ids, redaction)
     app = create_app(settings)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        log_config=None,
         lifespan="on",
         **uvicorn_options,
     )

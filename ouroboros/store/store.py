@@ -19,6 +19,7 @@ from typing import Any
 
 from ouroboros.config import default_db_path
 from ouroboros.errors import StoreError
+from ouroboros.observe.store import observed
 from ouroboros.store.embedding import Embedder
 from ouroboros.store.local import WRITE_METHODS, LocalStore
 from ouroboros.store.location import parse_location
@@ -38,6 +39,7 @@ def _audit_kw(audit: Any, idempotency_key: str | None = None) -> dict[str, Any]:
     return kw
 
 
+@observed  # metrics and spans per operation, at the interface (ouroboros.observe.store)
 class Store:
     """Memory, knowledge graph, search, traversal, telemetry, audit and tokens (thread-safe).
 
