@@ -40,8 +40,13 @@ def log_format_option() -> click.Option:
 
 
 def _add_option(command: click.Command) -> None:
+    """Add the option to ``command`` and, for a plain group built elsewhere, to every command
+    under it."""
     if not any(p.name == OPTION_NAME for p in command.params):
         command.params.append(log_format_option())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_option(sub)
 
 
 class LoggedGroup(click.Group):
@@ -56,3 +61,9 @@ class LoggedGroup(click.Group):
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         _add_option(cmd)
         super().add_command(cmd, name)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            _add_option(found)  # commands added to a plain subgroup after registration
+        return found
