@@ -16,7 +16,7 @@ from typing import Literal
 
 from ouroboros.errors import InvalidInputError
 
-__all__ = ["POSTGRES_SCHEMES", "Location", "parse_location"]
+__all__ = ["POSTGRES_SCHEMES", "Location", "parse_location", "redact"]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
@@ -52,12 +52,12 @@ def parse_location(raw: str | os.PathLike[str]) -> Location:
         # duckdb:///abs/path → /abs/path; duckdb://rel/path → rel/path
         return Location("duckdb", rest)
     raise InvalidInputError(
-        f"unsupported database URL scheme {scheme!r} in {_redact(text)!r}: use a DuckDB file "
+        f"unsupported database URL scheme {scheme!r} in {redact(text)!r}: use a DuckDB file "
         "path, ':memory:', duckdb:///path or postgresql://user@host/dbname",
         details={"scheme": scheme},
     )
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     """Hide a password in ``scheme://user:password@host``."""
     return re.sub(r"^([^:/]+://[^:/@]*):[^@]*@", r"\1:***@", url)

@@ -130,98 +130,10 @@ class Snapshot:
 
         Raises InvalidInputError, writing nothing, if the snapshot is malformed.
         """
-        require_mapping(data, "snapshot", ("format", "entities", "relations"))
-        if data["format"] != FORMAT:
-            raise InvalidInputError(f"not an Ouroboros store snapshot (format {data['format']!r})")
-        now = utcnow()
-        ents: list[tuple[int, str, str, Any, Any]] = []
-        obs: list[tuple[int, int, str, Any]] = []
-        ids: dict[str, int] = {}
-        for i, e in enumerate(require_list(data["entities"], "entities")):
-            require_mapping(e, f"entities[{i}]", ("name", "entityType"))
-            name = check_identifier(e["name"], "entity name")
-            if name in ids:
-                continue
-            ids[name] = len(ids) + 1
-            ents.append(
-                (
-                    ids[name],
-                    name,
-                    check_identifier(e["entityType"], "entityType"),
-                    _ts(e.get("created_at")) or now,
-                    _ts(e.get("updated_at")) or now,
-                )
-            )
-            seen: set[str] = set()
-            for o in require_list(e.get("observations", []), "observations"):
-                content, created = (
-                    (o, None)
-                    if isinstance(o, str)
-                    else (
-                        require_mapping(o, "observation", ("content",))["content"],
-                        o.get("created_at"),
-                    )
-                )
-                content = check_text(content, "observation")
-                if content not in seen:
-                    seen.add(content)
-                    obs.append((ids[name], len(obs) + 1, content, _ts(created) or now))
-        rels: dict[tuple[int, int, str], Any] = {}
-        for i, r in enumerate(require_list(data["relations"], "relations")):
-            require_mapping(r, f"relations[{i}]", ("from", "to", "relationType"))
-            if r["from"] not in ids or r["to"] not in ids:
-                raise InvalidInputError(
-                    f"relations[{i}] refers to a missing entity: {r['from']!r} -> {r['to']!r}"
-                )
-            key = (
-                ids[r["from"]],
-                ids[r["to"]],
-                check_identifier(r["relationType"], "relationType"),
-            )
-            rels.setdefault(key, _ts(r.get("created_at")) or now)
-        memory = [
-            (
-                check_identifier(m["key"], "memory key"),
-                check_json_value(m.get("value")),
-                _ts(m.get("created_at")) or now,
-                _ts(m.get("updated_at")) or now,
-            )
-            for m in require_list(data.get("memory", []), "memory")
-        ]
-        events = [
-            (
-                _ts(e["ts"]),
-                e["kind"],
-                e["name"],
-                bool(e["ok"]),
-                float(e["duration_ms"]),
-                _details(e.get("details")),
-            )
-            for e in require_list(data.get("events", []), "events")
-        ]
-        audit = [
-            (
-                _ts(a["ts"]),
-                a["actor"],
-                a["action"],
-                a["target"],
-                a["outcome"],
-                _details(a.get("details")),
-            )
-            for a in require_list(data.get("audit", []), "audit")
-        ]
-        tokens = [
-            (
-                t["id"],
-                t["name"],
-                json.dumps(t["scopes"]),
-                t["secret_hash"],
-                _ts(t["created_at"]),
-                None,
-                _ts(t.get("revoked_at")),
-            )
-            for t in require_list(data.get("tokens", []), "tokens")
-        ]
+        rows = parse_snapshot(data)
+        ents, obs, memory = rows["entities"], rows["observations"], rows["memory"]
+        events, audit, tokens = rows["events"], rows["audit"], rows["tokens"]
+        rels = {(s, d, t): c for s, d, t, c in rows["relations"]}
         with self.db.transaction() as cur:
             for table in (
                 "memory",
@@ -249,15 +161,113 @@ class Snapshot:
 
             self.db.on_commit(reload)
         self.db.checkpoint()
-        return {
-            "entities": len(ents),
-            "observations": len(obs),
-            "relations": len(rels),
-            "memory": len(memory),
-            "events": len(events),
-            "audit": len(audit),
-            "tokens": len(tokens),
-        }
+        return {k: len(v) for k, v in rows.items()}
+
+
+def parse_snapshot(data: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Check a snapshot and return its rows per table, in the DuckDB column order (entities get
+    ids 1..n, observations seq 1..n); raises InvalidInputError, naming the bad part."""
+    require_mapping(data, "snapshot", ("format", "entities", "relations"))
+    if data["format"] != FORMAT:
+        raise InvalidInputError(f"not an Ouroboros store snapshot (format {data['format']!r})")
+    now = utcnow()
+    ents: list[tuple[int, str, str, Any, Any]] = []
+    obs: list[tuple[int, int, str, Any]] = []
+    ids: dict[str, int] = {}
+    for i, e in enumerate(require_list(data["entities"], "entities")):
+        require_mapping(e, f"entities[{i}]", ("name", "entityType"))
+        name = check_identifier(e["name"], "entity name")
+        if name in ids:
+            continue
+        ids[name] = len(ids) + 1
+        ents.append(
+            (
+                ids[name],
+                name,
+                check_identifier(e["entityType"], "entityType"),
+                _ts(e.get("created_at")) or now,
+                _ts(e.get("updated_at")) or now,
+            )
+        )
+        seen: set[str] = set()
+        for o in require_list(e.get("observations", []), "observations"):
+            content, created = (
+                (o, None)
+                if isinstance(o, str)
+                else (
+                    require_mapping(o, "observation", ("content",))["content"],
+                    o.get("created_at"),
+                )
+            )
+            content = check_text(content, "observation")
+            if content not in seen:
+                seen.add(content)
+                obs.append((ids[name], len(obs) + 1, content, _ts(created) or now))
+    rels: dict[tuple[int, int, str], Any] = {}
+    for i, r in enumerate(require_list(data["relations"], "relations")):
+        require_mapping(r, f"relations[{i}]", ("from", "to", "relationType"))
+        if r["from"] not in ids or r["to"] not in ids:
+            raise InvalidInputError(
+                f"relations[{i}] refers to a missing entity: {r['from']!r} -> {r['to']!r}"
+            )
+        key = (
+            ids[r["from"]],
+            ids[r["to"]],
+            check_identifier(r["relationType"], "relationType"),
+        )
+        rels.setdefault(key, _ts(r.get("created_at")) or now)
+    memory = [
+        (
+            check_identifier(m["key"], "memory key"),
+            check_json_value(m.get("value")),
+            _ts(m.get("created_at")) or now,
+            _ts(m.get("updated_at")) or now,
+        )
+        for m in require_list(data.get("memory", []), "memory")
+    ]
+    events = [
+        (
+            _ts(e["ts"]),
+            e["kind"],
+            e["name"],
+            bool(e["ok"]),
+            float(e["duration_ms"]),
+            _details(e.get("details")),
+        )
+        for e in require_list(data.get("events", []), "events")
+    ]
+    audit = [
+        (
+            _ts(a["ts"]),
+            a["actor"],
+            a["action"],
+            a["target"],
+            a["outcome"],
+            _details(a.get("details")),
+        )
+        for a in require_list(data.get("audit", []), "audit")
+    ]
+    tokens = [
+        (
+            t["id"],
+            t["name"],
+            json.dumps(t["scopes"]),
+            t["secret_hash"],
+            _ts(t["created_at"]),
+            None,
+            _ts(t.get("revoked_at")),
+        )
+        for t in require_list(data.get("tokens", []), "tokens")
+    ]
+    return {
+        "entities": ents,
+        "observations": obs,
+        "relations": [(s, d, t, c) for (s, d, t), c in rels.items()],
+        "memory": memory,
+        "events": events,
+        "audit": audit,
+        "tokens": tokens,
+    }
 
 
 def _insert(cur: Any, table: str, rows: list[tuple[Any, ...]], width: int) -> None:

@@ -57,6 +57,7 @@ class Store:
         *,
         embedder: Embedder | str | None = "auto",
         timeout: float | None = None,
+        backend: Any = None,
     ) -> None:
         self.path = path
         self._embedder = embedder
@@ -64,8 +65,10 @@ class Store:
         self._switch = threading.Lock()
         self._generation = 0
         self._closed = False
-        self._target: LocalStore | Owner | RpcClient
-        if path == ":memory:":
+        self._target: LocalStore | Owner | RpcClient | Any
+        if backend is not None:
+            self._target = backend  # a PgStore: every process talks to the server itself
+        elif path == ":memory:":
             self._target = LocalStore(path, embedder=embedder)
         else:
             self._target = elect(path, embedder, timeout)
@@ -75,11 +78,14 @@ class Store:
 
     @property
     def role(self) -> str:
-        """``"owner"`` (this process holds the file), ``"client"`` or ``"memory"``."""
+        """``"owner"`` (this process holds the file), ``"client"``, ``"memory"`` or
+        ``"postgres"``."""
         target = self._target
         if isinstance(target, LocalStore):
             return "memory"
-        return "owner" if isinstance(target, Owner) else "client"
+        if isinstance(target, (Owner, RpcClient)):
+            return "owner" if isinstance(target, Owner) else "client"
+        return "postgres"
 
     @property
     def aio(self) -> Any:
@@ -113,6 +119,8 @@ class Store:
                 return target.execute(method, args, kwargs)
             if isinstance(target, Owner):
                 return target.local.execute(method, args, kwargs)
+            if not isinstance(target, RpcClient):
+                return target.execute(method, args, kwargs)
             try:
                 return target.call(method, list(args), kwargs, request_id, retry)
             except OwnerGone:
@@ -139,9 +147,7 @@ class Store:
                 return
             self._closed = True
             target = self._target
-        if isinstance(target, LocalStore):
-            target.close()
-        elif isinstance(target, Owner):
+        if isinstance(target, Owner):
             target.release()
         else:
             target.close()
@@ -533,7 +539,8 @@ def open_store(
 
 
 def _open_postgres(url: str, *, embedder: Embedder | str | None, timeout: float | None) -> Store:
-    raise StoreError(
-        "the PostgreSQL backend is not available in this build; use a DuckDB file path",
-        details={"backend": "postgres"},
-    )
+    from ouroboros.store.location import redact
+    from ouroboros.store.pgstore import PgStore
+
+    backend = PgStore(url, timeout=10.0 if timeout is None else timeout)
+    return Store(redact(url), embedder=None, timeout=timeout, backend=backend)
