@@ -106,9 +106,7 @@ def test_same_answers_as_duckdb(pg_url: str, tmp_path: Path) -> None:
                 assert (x or {}).get("length") == (y or {}).get("length")
 
 
-def test_export_from_duckdb_then_import_into_postgres_and_back(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_export_from_duckdb_then_import_into_postgres_and_back(pg_url: str, tmp_path: Path) -> None:
     with open_store(tmp_path / "a.duckdb", embedder=None) as dk:
         dk.create_entities([{"name": "A", "entityType": "t", "observations": ["one", "two"]}])
         dk.create_entities([{"name": "B", "entityType": "t", "observations": []}])
