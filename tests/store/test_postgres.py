@@ -56,7 +56,7 @@ def test_concurrent_writers_lose_and_duplicate_nothing(pg_url: str, tmp_path: Pa
         for k in range(4)
     ]
     for p in procs:
-        out, err = p.communicate(timeout=240)
+        _out, err = p.communicate(timeout=240)
         assert p.returncode == 0, err[-2000:]
     with open_store(pg_url) as s:
         counts = s.counts()
