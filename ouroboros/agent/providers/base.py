@@ -30,6 +30,7 @@ from ouroboros.errors import (
     ProviderError,
     ProviderRateLimitedError,
 )
+from ouroboros.observe.redact import redact_text, redact_url
 
 __all__ = [
     "HTTPProvider",
@@ -85,11 +86,12 @@ class Retryable(Exception):
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Return ``text`` with the given secrets and anything shaped like an API key masked."""
+    """Return ``text`` with the given secrets, anything shaped like an API key, and whatever the
+    project's one redaction list catches (``ouroboros.observe.redact``) masked."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    return KEY_PATTERN.sub(lambda m: f"{m.group(1)}-***", text)
+    return redact_text(KEY_PATTERN.sub(lambda m: f"{m.group(1)}-***", text))
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
@@ -281,7 +283,8 @@ class HTTPProvider:
                 reason = redact(str(exc) or type(exc).__name__, self._secret())
                 raise Retryable(
                     ProviderDownError(
-                        f"provider {self.name!r} is unreachable at {self.config.base_url}: {reason}",
+                        f"provider {self.name!r} is unreachable at "
+                        f"{redact_url(self.config.base_url)}: {reason}",
                         details={"provider": self.name},
                     )
                 ) from None
