@@ -36,7 +36,8 @@ class Settings:
     (``query_eql`` may run mutations), ``OUROBOROS_HOST`` / ``OUROBOROS_PORT``,
     ``OUROBOROS_CORS_ORIGINS``, ``OUROBOROS_RATE_LIMIT`` (calls per minute per caller),
     ``OUROBOROS_PLUGINS`` (plugin directories, ``os.pathsep``-separated),
-    ``OUROBOROS_DISABLE_PLUGINS`` (comma-separated plugin names).
+    ``OUROBOROS_DISABLE_PLUGINS`` (comma-separated plugin names), ``OUROBOROS_OAUTH_ISSUER``
+    (the authorization server the protected-resource metadata names).
     """
 
     db_path: str = field(default_factory=default_db_path)
@@ -62,6 +63,8 @@ class Settings:
     # Plugins: directories of plugin directories, and plugin names (built-in or not) turned off.
     plugin_dirs: tuple[str, ...] = ()
     disabled_plugins: tuple[str, ...] = ()
+    # OAuth: the authorization server named in the protected-resource metadata (RFC 9728).
+    oauth_issuer: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -93,6 +96,8 @@ class Settings:
             values["cors_origins"] = _split(env["OUROBOROS_CORS_ORIGINS"])
         if env.get("OUROBOROS_RATE_LIMIT"):
             values["rate_limit_per_minute"] = int(env["OUROBOROS_RATE_LIMIT"])
+        if env.get("OUROBOROS_OAUTH_ISSUER"):
+            values["oauth_issuer"] = env["OUROBOROS_OAUTH_ISSUER"]
         if env.get("OUROBOROS_PLUGINS"):
             values["plugin_dirs"] = tuple(
                 p for p in env["OUROBOROS_PLUGINS"].split(os.pathsep) if p.strip()

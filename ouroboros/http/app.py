@@ -34,6 +34,7 @@ from ouroboros.http.errors import ServiceNotRunningError, error_response, except
 from ouroboros.http.limits import BodyLimitMiddleware
 from ouroboros.http.observe import ObserveMiddleware, metrics_endpoint
 from ouroboros.http.openapi import openapi_endpoint
+from ouroboros.http.resource_metadata import METADATA_PATHS, resource_metadata_endpoint
 from ouroboros.http.status import health_endpoint, index_endpoint, ready_endpoint
 from ouroboros.tools.policy import RateLimiter
 
@@ -165,6 +166,7 @@ def create_app(
         Route("/ready", ready_endpoint, methods=["GET"]),
         Route("/index", index_endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
+        *(Route(p, resource_metadata_endpoint, methods=["GET"]) for p in sorted(METADATA_PATHS)),
         *chat_endpoints.routes(),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *dashboard_routes(),

@@ -47,10 +47,18 @@ __all__ = [
     "require_scope",
 ]
 
-PUBLIC_PATHS = frozenset({"/health", "/", *CHAT_PATHS.values()})
+PUBLIC_PATHS = frozenset(
+    {
+        "/health",
+        "/",
+        *CHAT_PATHS.values(),
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    }
+)
 """Paths served without a token: liveness (it reveals nothing), the dashboard page (it holds no
-data), and the chat webhooks, whose platform signature is their authentication (checked before
-anything else runs)."""
+data), the chat webhooks, whose platform signature is their authentication (checked before
+anything else runs), and the RFC 9728 protected-resource metadata (public by design)."""
 
 PUBLIC_PREFIXES = ("/dashboard/static/",)
 """Path prefixes served without a token (the dashboard's package assets)."""
@@ -206,7 +214,12 @@ class AuthMiddleware:
         try:
             caller = await self._caller(scope)
         except OuroborosError as exc:
-            await error_response(exc)(scope, receive, send)
+            headers = None
+            if exc.http_status == 401:  # every 401 points at the protected-resource metadata
+                from ouroboros.http.resource_metadata import challenge
+
+                headers = {"WWW-Authenticate": challenge(scope)}
+            await error_response(exc, headers)(scope, receive, send)
             return
         if caller is not None:
             scope[CALLER_SCOPE_KEY] = caller

@@ -2,7 +2,7 @@
 //
 //   node mcp_client.mjs '<plan json>'
 //
-// plan: {"stdio": {"command", "args", "env"?}} or {"http": "http://127.0.0.1:PORT/mcp"},
+// plan: {"stdio": {"command", "args", "env"?}} or {"http": "http://127.0.0.1:PORT/mcp", "token"?},
 //       "calls": [{"name", "arguments"}], "resources": ["uri", ...]
 // Output (stdout, one JSON document): serverInfo, protocolVersion, tools, templates, resources,
 // calls [{name, isError, structuredContent, text, thrown?}], reads [{uri, mimeType, text, thrown?}].
@@ -13,7 +13,11 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 
 const plan = JSON.parse(process.argv[2]);
 const transport = plan.http
-  ? new StreamableHTTPClientTransport(new URL(plan.http))
+  ? new StreamableHTTPClientTransport(
+      new URL(plan.http),
+      // a configured bearer token; no authProvider, so the SDK never starts an OAuth flow
+      plan.token ? { requestInit: { headers: { Authorization: `Bearer ${plan.token}` } } } : {},
+    )
   : new StdioClientTransport({
       command: plan.stdio.command,
       args: plan.stdio.args ?? [],

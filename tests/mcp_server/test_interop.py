@@ -256,6 +256,41 @@ def test_typescript_sdk_with_the_service_over_http(
     check_graph_report(report)
 
 
+def test_typescript_sdk_uses_a_configured_bearer_token(tmp_path, serve_uvicorn) -> None:
+    """With tokens on, every 401 points at the RFC 9728 metadata; the TS client with a
+    configured token still just sends it (no OAuth discovery, no authorization flow)."""
+    from ouroboros.config import Settings
+    from ouroboros.http.app import create_app
+    from ouroboros.store import open_store
+
+    db = str(tmp_path / "kb.duckdb")
+    store = open_store(db, embedder=None)
+    try:
+        secret, _ = store.token_create("ts", ["read", "write"])
+    finally:
+        store.close()
+    settings = Settings(db_path=db, roots=(str(tmp_path),), rate_limit_per_minute=0)
+    with serve_uvicorn(create_app(settings)) as http:
+        report = run_ts_client(
+            {
+                "http": f"{http.url}/mcp",
+                "token": secret,
+                "calls": GRAPH_CALLS,
+                "resources": ["memory://knowledge-graph"],
+            }
+        )
+        refused = subprocess.run(
+            [NODE or "node", "mcp_client.mjs", json.dumps({"http": f"{http.url}/mcp"})],
+            cwd=INTEROP,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    check_graph_report(report)
+    assert refused.returncode != 0
+    assert "401" in refused.stderr or "nauthorized" in refused.stderr, refused.stderr[-2000:]
+
+
 def test_inspector_cli_with_ouroboros_mcp(tmp_path) -> None:
     server = [str(OUROBOROS), "mcp", "--db", str(tmp_path / "kb.duckdb"), "--tools", "memory"]
     listed = run_inspector(server, "--method", "tools/list")
