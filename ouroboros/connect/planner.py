@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.connect.shapes import EMPTY, OPTIONAL_KEY, Shape, attr_text
+from ouroboros.connect.suggest import did_you_mean, known_attributes
 from ouroboros.eql.ast import Keyword
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class _Planner:
             return _Fail(f"can't reach {attr_text(attr)} (cycle)")
         providers = self.index.providers.get(attr)
         if not providers:
-            fail = _Fail("unknown: no resolver outputs it")
+            known = known_attributes(self.index)
+            fail = _Fail("unknown: no resolver outputs it" + did_you_mean(str(attr), known))
             self.memo[attr] = fail
             return fail
         my_depth = len(self.active)

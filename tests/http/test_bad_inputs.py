@@ -198,3 +198,10 @@ def test_two_operations_without_an_operation_name(client) -> None:
     assert "operation name" in r.json()["errors"][0]["message"]
     named = client.post("/graphql", json={"query": document, "operationName": "B"})
     assert named.json() == {"data": {"people__count": 3}}
+
+
+def test_unknown_attribute_suggests_the_closest(client) -> None:
+    r = client.post("/eql", content="[:people/cont]", headers=EDN)
+    error = assert_error(r, 400, "UnreachableError")
+    assert "did you mean :people/count" in error["message"]
+    assert "did you mean :people/count" in error["details"]["unreachable"]["people/cont"]

@@ -385,6 +385,8 @@ def test_query_eql_errors(service: Service) -> None:
     )
     assert error(service, "query_eql", {"query": ""})["type"] == "InvalidInputError"
     assert error(service, "query_eql", {"query": 5})["type"] == "InvalidInputError"
+    typo = error(service, "query_eql", {"query": "[:system/healthy]"})
+    assert "did you mean :system/healthy??" in typo["message"]
     deep = error(service, "query_eql", {"query": "[" * 10000})  # too deep for json.loads too
     assert deep["type"] == "EQLSyntaxError" and "nests deeper" in deep["message"]
     assert (
