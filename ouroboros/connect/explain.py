@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ouroboros.connect.render import plan_to_data, plan_to_dot, plan_to_mermaid, plan_to_text
+from ouroboros.connect.render import (
+    PlanTree,
+    plan_to_data,
+    plan_to_text,
+    plans_to_dot,
+    plans_to_mermaid,
+)
 from ouroboros.connect.shapes import EMPTY, attr_text
 
 if TYPE_CHECKING:
@@ -74,8 +80,17 @@ def _text(
     return lines
 
 
+def _tree(engine: Engine, level: Level, available: frozenset[Any], depth: int) -> PlanTree:
+    children = _children(engine, level, available) if depth < 8 else []
+    return (
+        engine.plan_level(level, available),
+        [(label, _tree(engine, sub, avail, depth + 1)) for label, sub, avail in children],
+    )
+
+
 def explain(engine: Engine, level: Level, available: frozenset[Any], fmt: str) -> str:
-    """Return the query's plans in ``fmt``; DOT and Mermaid show the root level's plan.
+    """Return the query's plans in ``fmt``, every level (DOT and Mermaid draw nested levels
+    as clusters / subgraphs inside their parent's).
 
     Raises ``ValueError`` for an unknown format.
     """
@@ -83,9 +98,8 @@ def explain(engine: Engine, level: Level, available: frozenset[Any], fmt: str) -
         return "\n".join(_text(engine, level, available, "", 0))
     if fmt == "json":
         return json.dumps(_data(engine, level, available, 0), indent=2, default=str)
-    plan = engine.plan_level(level, available)
     if fmt == "dot":
-        return plan_to_dot(plan)
+        return plans_to_dot(_tree(engine, level, available, 0))
     if fmt == "mermaid":
-        return plan_to_mermaid(plan)
+        return plans_to_mermaid(_tree(engine, level, available, 0))
     raise ValueError(f"unknown plan format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -11,7 +11,19 @@ from ouroboros.connect.shapes import OPTIONAL_KEY, attr_text
 if TYPE_CHECKING:
     from ouroboros.connect.planner import AttrNode, Plan, ResolverStep
 
-__all__ = ["plan_to_data", "plan_to_dot", "plan_to_json", "plan_to_mermaid", "plan_to_text"]
+__all__ = [
+    "PlanTree",
+    "plan_to_data",
+    "plan_to_dot",
+    "plan_to_json",
+    "plan_to_mermaid",
+    "plan_to_text",
+    "plans_to_dot",
+    "plans_to_mermaid",
+]
+
+PlanTree = tuple["Plan", list[tuple[str, "PlanTree"]]]
+"""A level's plan and its nested levels (joins, idents, placeholders): ``(plan, [(label, tree)])``."""
 
 
 def _plain(value: Any) -> Any:
@@ -176,4 +188,96 @@ def plan_to_mermaid(plan: Plan) -> str:
             out.append(f"  n{node['id']} --> n{child}")
     for i, (attr, why) in enumerate(data["unreachable"].items()):
         out.append(f'  u{i}["{esc(f"unreachable {attr_text(attr)}: {why}")}"]')
+    return "\n".join(out)
+
+
+def _dot_nodes(data: dict[str, Any], prefix: str, indent: str) -> list[str]:
+    out = []
+    for node in data["nodes"]:
+        shape = {"resolver": "box", "or": "diamond", "and": "ellipse"}[node["type"]]
+        label = _label(node).replace('"', '\\"')
+        out.append(f'{indent}{prefix}n{node["id"]} [shape={shape}, label="{label}"];')
+    for node in data["nodes"]:
+        at = f"{indent}{prefix}n{node['id']}"
+        if node["type"] == "resolver" and node["requires"] is not None:
+            out.append(
+                f'{indent}{prefix}n{node["requires"]} -> {prefix}n{node["id"]} [label="then"];'
+            )
+        for child in node.get("run_or", ()):
+            out.append(f'{at} -> {prefix}n{child} [label="or"];')
+        for child in node.get("run_and", ()):
+            out.append(f'{at} -> {prefix}n{child} [label="and"];')
+    for i, (attr, why) in enumerate(data["unreachable"].items()):
+        text = f"unreachable {attr_text(attr)}: {why}".replace('"', '\\"')
+        out.append(f'{indent}{prefix}u{i} [shape=note, color=red, label="{text}"];')
+    return out
+
+
+def plans_to_dot(tree: PlanTree) -> str:
+    """Return every level of a query's plans as one DOT digraph; each nested level (a join,
+    an ident, a placeholder) is a cluster inside its parent's, labelled with its key."""
+    out = ["digraph plan {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    counter = [0]
+
+    def level(node: PlanTree, prefix: str, indent: str) -> None:
+        plan, children = node
+        data = plan_to_data(plan)
+        out.extend(_dot_nodes(data, prefix, indent))
+        if not data["nodes"] and not data["unreachable"] and not children:
+            out.append(f'{indent}{prefix}empty [shape=plaintext, label="(nothing to run)"];')
+        for label, child in children:
+            counter[0] += 1
+            k = counter[0]
+            text = label.replace('"', '\\"')
+            out.append(f"{indent}subgraph cluster_{k} {{")
+            out.append(f'{indent}  label="{text}";')
+            level(child, f"l{k}_", indent + "  ")
+            out.append(f"{indent}}}")
+
+    level(tree, "", "  ")
+    out.append("}")
+    return "\n".join(out)
+
+
+def plans_to_mermaid(tree: PlanTree) -> str:
+    """Return every level of a query's plans as one Mermaid flowchart; each nested level is a
+    subgraph inside its parent's, titled with its key."""
+    out = ["flowchart LR"]
+    counter = [0]
+
+    def esc(text: str) -> str:
+        return text.replace('"', "#quot;")
+
+    def level(node: PlanTree, prefix: str, indent: str) -> None:
+        plan, children = node
+        data = plan_to_data(plan)
+        for n in data["nodes"]:
+            label = esc(_label(n))
+            ident = f"{indent}{prefix}n{n['id']}"
+            if n["type"] == "or":
+                out.append(f'{ident}{{"{label}"}}')
+            elif n["type"] == "and":
+                out.append(f'{ident}(("{label}"))')
+            else:
+                out.append(f'{ident}["{label}"]')
+        for n in data["nodes"]:
+            me = f"{prefix}n{n['id']}"
+            if n["type"] == "resolver" and n["requires"] is not None:
+                out.append(f"{indent}{prefix}n{n['requires']} -->|then| {me}")
+            for child in n.get("run_or", ()):
+                out.append(f"{indent}{me} -->|or| {prefix}n{child}")
+            for child in n.get("run_and", ()):
+                out.append(f"{indent}{me} --> {prefix}n{child}")
+        for i, (attr, why) in enumerate(data["unreachable"].items()):
+            out.append(f'{indent}{prefix}u{i}["{esc(f"unreachable {attr_text(attr)}: {why}")}"]')
+        if not data["nodes"] and not data["unreachable"] and not children:
+            out.append(f'{indent}{prefix}empty["(nothing to run)"]')
+        for label, child in children:
+            counter[0] += 1
+            k = counter[0]
+            out.append(f'{indent}subgraph l{k}["{esc(label)}"]')
+            level(child, f"l{k}_", indent + "  ")
+            out.append(f"{indent}end")
+
+    level(tree, "", "  ")
     return "\n".join(out)
