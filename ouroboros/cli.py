@@ -572,9 +572,12 @@ def _register_command_modules() -> None:
     """Add the subcommands that live beside the packages they drive."""
     from ouroboros.agent_cli import agent_command
     from ouroboros.chat.commands import chat_group
+    from ouroboros.memory_cli import ingest_command, recall_command
 
     main.add_command(agent_command)
     main.add_command(chat_group)
+    main.add_command(ingest_command)
+    main.add_command(recall_command)
 
 
 _register_command_modules()

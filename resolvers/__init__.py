@@ -28,6 +28,7 @@ DOMAINS: tuple[str, ...] = (
     "openapi",
     "memory",
     "graph",
+    "recall",
     "telemetry",
     "ai",
     "agent",

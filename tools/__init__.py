@@ -19,5 +19,6 @@ def all_tools() -> list[Tool]:
     """Return every tool definition, core tools first, then the knowledge-graph pack."""
     from ouroboros.tools.core import core_tools
     from ouroboros.tools.graph_pack import graph_tools
+    from ouroboros.tools.memory_pack import memory_tools
 
-    return [*core_tools(), *graph_tools()]
+    return [*core_tools(), *graph_tools(), *memory_tools()]

@@ -71,6 +71,15 @@ TOOL_SETS: dict[str, tuple[str, ...]] = {
     "agent": AGENT_TOOLS,
     "graph": GRAPH_TOOLS,
     "memory": GRAPH_TOOLS[:9],
+    # recall, ingest, invalidate_*, entity_history, purge (ouroboros.tools.memory_pack)
+    "recall": (
+        "recall",
+        "ingest",
+        "invalidate_observations",
+        "invalidate_relations",
+        "entity_history",
+        "purge",
+    ),
 }
 
 SCOPES: tuple[str, ...] = ("read", "write", "admin")

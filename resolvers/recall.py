@@ -1,0 +1,162 @@
+"""Memory over time: recall within a token budget, ingestion, invalidation, purge, history.
+
+Read: ``(:memory/recall {:query "q" :limit 5 :budget-tokens 1000 :as-of "2024-01-01"
+:filters {:kind "turn" :source "chat-1" :from "2023-05-01" :to "2023-06-01"}})`` →
+``{"items", "tokens", "truncated", "mode"}`` (``ouroboros.memory.recall``); per entity
+``:entity/history`` (``[{at, op, kind, text | relation}]``, oldest first).
+
+Mutations: ``graph/invalidate-observations!`` ``{:deletions [{entityName observations at?}]}``
+and ``graph/invalidate-relations!`` ``{:relations [{from to relationType at?}]}`` →
+``graph/invalidated-count``; ``graph/purge!`` ``{:entityNames [...] :observations [...]}`` →
+``graph/purged`` (row counts; always audited); ``memory/ingest!`` ``{:document "notes.md" :text
+"..." :kind "markdown"}`` or ``{:transcript {...}}`` or ``{:conversation "id" :turns [...]}`` →
+``memory/ingested`` (what was stored, superseded or skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ouroboros.errors import InvalidInputError
+from ouroboros.resolvers.storeuse import audit_write, param, params_of, store_of, store_write
+
+if TYPE_CHECKING:
+    from ouroboros.resolvers.runtime import Runtime
+
+__all__ = ["operations"]
+
+
+def _plain(value: Any) -> Any:
+    """EDN maps arrive with keyword keys: give the memory functions plain string keys."""
+    if isinstance(value, Mapping):
+        return {str(k).lstrip(":"): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def operations(runtime: Runtime) -> list[Any]:
+    """Return the recall, history, invalidation, purge and ingest operations."""
+    from ouroboros import mutation, resolver
+    from ouroboros.memory import ingest_document, ingest_transcript, ingest_turns, recall
+
+    def store(env: Any) -> Any:
+        return store_of(runtime, env)
+
+    @resolver(
+        name="memory/recall",
+        output=["memory/recall"],
+        params=["query", "limit", "budget-tokens", "as-of", "filters", "mode"],
+        types={"memory/recall": dict},
+        blocking=True,
+        doc="The passages that answer a query, ranked and packed into a token budget.",
+    )
+    def recall_resolver(env: Any, _data: Any) -> dict[str, Any]:
+        params = _plain(params_of(env))
+        got = recall(
+            store(env),
+            param(params, "query", "q"),
+            limit=param(params, "limit"),
+            budget_tokens=param(params, "budget-tokens", "budget_tokens", default=1000),
+            as_of=param(params, "as-of", "asOf"),
+            filters=param(params, "filters"),
+            mode=param(params, "mode", default="auto"),
+        )
+        return {"memory/recall": got}
+
+    @resolver(
+        name="entity/history",
+        input=["entity/name"],
+        output=["entity/history"],
+        types={"entity/history": list},
+        blocking=True,
+        doc="Every recorded change to an entity (add, invalidate, create), oldest first.",
+    )
+    def history_resolver(env: Any, data: Any) -> dict[str, Any]:
+        return {"entity/history": store(env).entity_history(data["entity/name"])["events"]}
+
+    def _items(params: Mapping[str, Any], name: str) -> list[Any]:
+        value = param(params, name)
+        if not isinstance(value, list):
+            raise InvalidInputError(f"missing param {name} (a list)")
+        return value
+
+    @mutation(
+        name="graph/invalidate-observations!",
+        output=["graph/invalidated-count"],
+        params=["deletions"],
+        blocking=True,
+        doc="End observations' validity (at a time, default now) keeping their history.",
+    )
+    def invalidate_observations(env: Any, params: Any) -> dict[str, Any]:
+        wanted = _items(_plain(dict(params or {})), "deletions")
+        n = store_write(env, store(env), "invalidate_observations", wanted)
+        if n:
+            audit_write(runtime, env, "graph/invalidate-observations!", f"{n} observations")
+        return {"graph/invalidated-count": n}
+
+    @mutation(
+        name="graph/invalidate-relations!",
+        output=["graph/invalidated-count"],
+        params=["relations"],
+        blocking=True,
+        doc="End relations' validity (at a time, default now) keeping their history.",
+    )
+    def invalidate_relations(env: Any, params: Any) -> dict[str, Any]:
+        wanted = _items(_plain(dict(params or {})), "relations")
+        n = store_write(env, store(env), "invalidate_relations", wanted)
+        if n:
+            audit_write(runtime, env, "graph/invalidate-relations!", f"{n} relations")
+        return {"graph/invalidated-count": n}
+
+    @mutation(
+        name="graph/purge!",
+        output=["graph/purged"],
+        params=["entityNames", "observations"],
+        blocking=True,
+        doc="Forget entities and observations, every version of them (always audited).",
+    )
+    def purge(env: Any, params: Any) -> dict[str, Any]:
+        p = _plain(dict(params or {}))
+        counts = store(env).purge(
+            param(p, "entityNames", "entity-names", "names"), param(p, "observations")
+        )
+        return {"graph/purged": counts}
+
+    @mutation(
+        name="memory/ingest!",
+        output=["memory/ingested"],
+        params=["document", "text", "kind", "transcript", "conversation", "turns"],
+        blocking=True,
+        doc="Take in a Markdown/text document, a transcript or conversation turns.",
+    )
+    def ingest(env: Any, params: Any) -> dict[str, Any]:
+        p = _plain(dict(params or {}))
+        s = store(env)
+        if param(p, "transcript") is not None:
+            got = ingest_transcript(s, param(p, "transcript"))
+        elif param(p, "turns") is not None:
+            got = ingest_turns(s, param(p, "conversation"), param(p, "turns"))
+        elif param(p, "text") is not None:
+            text = param(p, "text")
+            if not isinstance(text, str):
+                raise InvalidInputError("text must be a string")
+            got = ingest_document(
+                s, param(p, "document"), text, kind=param(p, "kind", default="markdown")
+            )
+        else:
+            raise InvalidInputError(
+                "memory/ingest! needs {document, text}, {transcript} or {conversation, turns}"
+            )
+        audit_write(runtime, env, "memory/ingest!", str(got.get("document", "-")))
+        return {"memory/ingested": got}
+
+    return [
+        recall_resolver,
+        history_resolver,
+        invalidate_observations,
+        invalidate_relations,
+        purge,
+        ingest,
+    ]
