@@ -209,9 +209,7 @@ def _expand(store: Store, entities: dict[str, Any], scores: dict[str, float]) ->
     for name in top:
         document = _document_of(name)
         if document not in lists:
-            record = store.source_get(document)
-            lists[document] = list(record["chunks"]) if record else []
-            orders[document] = {n: i for i, n in enumerate(lists[document])}
+            lists[document], orders[document] = _order(store, document)
         pos = orders[document].get(name)
         if pos is None:
             continue
@@ -229,16 +227,38 @@ def _expand(store: Store, entities: dict[str, Any], scores: dict[str, float]) ->
             scores[nb] = max(scores.get(nb, 0.0), share)
 
 
+# (store, document) -> (digest and ingest time, chunk names in order, their positions): the
+# order is re-read only when the document was ingested again. Bounded.
+_ORDERS: dict[tuple[int, str], tuple[tuple[str, str], list[str], dict[str, int]]] = {}
+_ORDERS_MAX = 256
+
+
+def _order(store: Store, document: str) -> tuple[list[str], dict[str, int]]:
+    head = store.source_get(document, with_chunks=False)
+    if head is None:
+        return [], {}
+    stamp = (head["digest"], head["ingested_at"] or "")
+    key = (id(store), document)
+    cached = _ORDERS.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1], cached[2]
+    record = store.source_get(document)
+    names = list(record["chunks"]) if record else []
+    if len(_ORDERS) >= _ORDERS_MAX:
+        _ORDERS.clear()
+    _ORDERS[key] = (stamp, names, {n: i for i, n in enumerate(names)})
+    return names, _ORDERS[key][2]
+
+
 def _metadata(store: Store, names: list[str]) -> dict[str, dict[str, Any]]:
     """Return ``{name: {"time", "at", "speaker", "document"}}`` for turns and chunks."""
     if not names:
         return {}
     out: dict[str, dict[str, Any]] = {n: {} for n in names}
-    for name, rows in store.observations_at(names).items():
-        starts = [r["validFrom"] for r in rows if r.get("validFrom")]
-        if starts:
-            out[name]["time"] = starts[0]
-            out[name]["at"] = parse_time(starts[0])
+    for name, start in store.valid_from(names).items():
+        if start:
+            out[name]["time"] = start
+            out[name]["at"] = parse_time(start)
     wanted = set(names)
     for rel in store.relations_of(names, "out"):
         src = rel["from"]

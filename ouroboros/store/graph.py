@@ -432,6 +432,19 @@ class KnowledgeGraph:
         with st.lock:
             return {st.entities[i].name: st.entities[i].to_dict() for i in st.ids_of(wanted)}
 
+    def valid_from(self, names: Any) -> dict[str, str | None]:
+        """Return ``{name: validFrom}``: the earliest valid-from of the named entities'
+        current observations (None when none is given), from the in-memory model."""
+        wanted = check_names(names, "entity name")
+        st = self.state
+        out: dict[str, str | None] = {}
+        with st.lock:
+            for eid in st.ids_of(wanted):
+                rec = st.entities[eid]
+                starts = [b[0] for b in (rec.validity or {}).values() if b[0] is not None]
+                out[rec.name] = min(starts) if starts else None
+        return out
+
     def relations_of(self, names: Any, direction: str = "both") -> list[dict[str, Any]]:
         """Return relations leaving (``out``), entering (``in``) or touching (``both``) names."""
         wanted = check_names(names, "entity name")

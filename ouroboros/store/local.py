@@ -75,6 +75,7 @@ READ_METHODS = frozenset(
         "counts",
         "search",
         "entity_history",
+        "valid_from",
         "source_get",
         "source_list",
         "observations_at",
@@ -100,7 +101,7 @@ READ_METHODS = frozenset(
 METHODS = WRITE_METHODS | READ_METHODS
 # Reads the owner answers from its in-memory graph model (microseconds: no DuckDB, no I/O).
 IN_MEMORY_READS = frozenset(
-    {"get_entity", "get_entities", "relations_of", "open_nodes", "counts", "search"}
+    {"get_entity", "get_entities", "relations_of", "open_nodes", "counts", "search", "valid_from"}
 )
 RESULT_RETENTION_HOURS = 24
 
@@ -318,8 +319,11 @@ class LocalStore:
     def entity_history(self, name: str) -> dict[str, Any]:
         return self.temporal.history(name)
 
-    def source_get(self, document: str) -> dict[str, Any] | None:
-        return self.sources.get(document)
+    def source_get(self, document: str, with_chunks: bool = True) -> dict[str, Any] | None:
+        return self.sources.get(document, with_chunks)
+
+    def valid_from(self, names: Any) -> dict[str, str | None]:
+        return self.graph.valid_from(names)
 
     def source_put(
         self, document: str, kind: str, digest: str, chunks: Any, audit: Any = None

@@ -21,26 +21,26 @@ class Sources:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get(self, document: Any) -> dict[str, Any] | None:
-        """Return ``{"document", "kind", "digest", "chunks", "ingested_at"}`` or None."""
+    def get(self, document: Any, with_chunks: bool = True) -> dict[str, Any] | None:
+        """Return ``{"document", "kind", "digest", "chunks", "ingested_at"}`` or None
+        (without ``chunks`` unless ``with_chunks``: the list can be long)."""
         document = check_identifier(document, "document")
+        chunks = "chunks" if with_chunks else "NULL"
         row = (
             self.db.cursor()
             .execute(
-                "SELECT document, kind, digest, chunks, ingested_at FROM sources WHERE document = ?",
+                f"SELECT document, kind, digest, {chunks}, ingested_at FROM sources "
+                "WHERE document = ?",
                 [document],
             )
             .fetchone()
         )
         if row is None:
             return None
-        return {
-            "document": row[0],
-            "kind": row[1],
-            "digest": row[2],
-            "chunks": json.loads(row[3]),
-            "ingested_at": iso(row[4]),
-        }
+        out = {"document": row[0], "kind": row[1], "digest": row[2], "ingested_at": iso(row[4])}
+        if with_chunks:
+            out["chunks"] = json.loads(row[3])
+        return out
 
     def put(self, document: Any, kind: Any, digest: Any, chunks: Any) -> dict[str, Any]:
         """Record (or replace) what ``document`` produced; return the record."""

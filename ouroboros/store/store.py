@@ -273,10 +273,15 @@ class Store:
         audit row (counts, never the text); return the counts of rows removed."""
         return self._call("purge", entity_names, observations, **_audit_kw(audit, idempotency_key))
 
-    def source_get(self, document: str) -> dict[str, Any] | None:
+    def source_get(self, document: str, with_chunks: bool = True) -> dict[str, Any] | None:
         """Return the ingest record of ``document`` (``{"document", "kind", "digest",
-        "chunks", "ingested_at"}``) or None."""
-        return self._call("source_get", document)
+        "chunks", "ingested_at"}``; ``chunks`` left out without ``with_chunks``) or None."""
+        return self._call("source_get", document, with_chunks)
+
+    def valid_from(self, names: list[str]) -> dict[str, str | None]:
+        """Return ``{name: validFrom}`` of the named entities' current observations (the
+        earliest given, or None)."""
+        return self._call("valid_from", names)
 
     def source_put(
         self,
