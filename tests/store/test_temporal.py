@@ -1,7 +1,12 @@
-"""Bi-temporal facts: valid time on add, invalidation, purge, history, reads asOf / knownAt."""
+"""Bi-temporal facts: valid time on add, invalidation, purge, history, reads asOf / knownAt.
+
+DuckDB only for now: the PostgreSQL backend (``pgstore``) does not implement the temporal
+operations yet, so this module overrides the two-backend ``store`` fixture.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +14,12 @@ import pytest
 from ouroboros.errors import ConflictError, InvalidInputError
 from ouroboros.store import Store, open_store
 from ouroboros.store.clock import iso, utcnow
+
+
+@pytest.fixture
+def store(db_path: str) -> Iterator[Store]:
+    with open_store(db_path, embedder=None) as s:
+        yield s
 
 
 def obs(store: Store, name: str) -> list[str]:
