@@ -22,6 +22,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
         "store.py",
         "store_scale.py",
         "http_eql_vs_graphql.py",
+        "retrieval.py",
         "graphql_attack.py",
         "glob.py",
     ],
