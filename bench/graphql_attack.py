@@ -186,7 +186,7 @@ async def attack(url: str, args: argparse.Namespace, *, benign: bool = False) ->
     counter = itertools.count()
     answered: list[float] = []
     timeouts = 0
-    stop = time.perf_counter() + args.seconds
+    stop = float("inf")  # set when the attackers start
 
     async def attacker(client: httpx.AsyncClient) -> None:
         nonlocal timeouts
@@ -205,6 +205,7 @@ async def attack(url: str, args: argparse.Namespace, *, benign: bool = False) ->
 
     async with httpx.AsyncClient() as quiet, httpx.AsyncClient() as loud:
         alone = await health_latencies(quiet, url, min(3.0, args.seconds))
+        stop = time.perf_counter() + args.seconds + 0.2
         attackers = [asyncio.create_task(attacker(loud)) for _ in range(args.attackers)]
         await asyncio.sleep(0.2)
         during = await health_latencies(quiet, url, args.seconds)
