@@ -28,7 +28,13 @@ from typing import Any, cast
 
 import networkx as nx
 
-from ouroboros.errors import ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError
+from ouroboros.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    StoreError,
+)
 from ouroboros.store.algorithms import GraphAlgorithms
 from ouroboros.store.analysis import analyze, contains_phrase, parse_query
 from ouroboros.store.clock import iso, utcnow
@@ -226,8 +232,13 @@ class PgStore:
         """Run one store operation by name, retrying transient database errors."""
         if method not in METHODS:
             raise InvalidInputError(f"unknown store operation {method!r}")
-        fn = getattr(self, method)
+        fn = getattr(self, method, None)
         kw = dict(kwargs or {})
+        # The temporal, sources and idempotency operations (issue #11) exist on DuckDB only
+        # for now: say so in the one error shape instead of failing with an AttributeError.
+        if fn is None or kw.pop("idempotency_key", None) is not None:
+            what = method if fn is None else "idempotency_key"
+            raise StoreError(f"{what} is not available on the PostgreSQL backend yet (DuckDB only)")
         return self.db.run(lambda: fn(*args, **kw), write=method in WRITE_METHODS)
 
     def answers_in_memory(self, method: str, *args: Any) -> bool:

@@ -180,3 +180,16 @@ def test_temporal_state_survives_reopen(tmp_path: Path) -> None:
         assert obs(s, "A") == ["keep"]
         assert len(s.entity_history("A")["events"]) == 5
         assert "later" in s.open_nodes_at(["A"], as_of="3000-01-01")["entities"][0]["observations"]
+
+
+@pytest.mark.postgres
+def test_postgres_says_temporal_is_duckdb_only(pg_url: str) -> None:
+    """The PostgreSQL backend refuses the #11 operations in the one error shape (no crash)."""
+    from ouroboros.errors import StoreError
+
+    with open_store(pg_url, embedder=None) as s:
+        s.create_entities([{"name": "A", "entityType": "t", "observations": ["x"]}])
+        with pytest.raises(StoreError, match="DuckDB only"):
+            s.invalidate_observations([{"entityName": "A", "observations": ["x"]}])
+        with pytest.raises(StoreError, match="idempotency_key"):
+            s.create_entities([{"name": "B", "entityType": "t"}], idempotency_key="k")
