@@ -322,7 +322,7 @@ class _Run:
                 for call in reply.tool_calls:
                     message = await self.run_tool(call, allowed)
                     messages.append(message)
-                    turns.append(make_turn(f"tool:{call.name}", message.content))
+                    turns.append(make_turn("tool", f"{call.name}: {message.content}"))
                 await self.store_turns(turns)
                 continue
             if not reply.text and reply.tool_calls:

@@ -327,3 +327,18 @@ def standin(serve_uvicorn: Any) -> Iterator[Callable[..., Any]]:
             return server, running.url
 
         yield start
+
+
+def stored_turns(store: Any, conversation: str) -> list[str]:
+    """Return the stored turns of a conversation, in order, as ``"<speaker>: <text>"``."""
+    source = store.source_get(conversation)
+    if source is None:
+        return []
+    entities = store.get_entities(list(source["chunks"]))
+    texts = [entities[name]["observations"][-1] for name in source["chunks"]]
+    return [t.split("] ", 1)[1] if t.startswith("[") else t for t in texts]
+
+
+def speakers(store: Any, conversation: str) -> list[str]:
+    """Return the speakers of a conversation's stored turns, in order."""
+    return [t.split(":", 1)[0] for t in stored_turns(store, conversation)]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from ouroboros.cli import main
 from ouroboros.store import open_store
 
-from .conftest import OpenAIStandIn  # type: ignore[import-not-found]
+from .conftest import OpenAIStandIn, speakers  # type: ignore[import-not-found]
 
 SEARCH = {"tool_calls": [{"name": "search_nodes", "arguments": json.dumps({"query": "Alice"})}]}
 
@@ -48,7 +48,7 @@ def test_one_shot_json(tmp_path: Path, standin: Any) -> None:
     assert set(call) == {"name", "arguments", "result", "ms"} and call["name"] == "search_nodes"
     store = open_store(str(tmp_path / "cli.duckdb"))
     try:
-        assert len(store.get_entity("conversation:cli1")["observations"]) == 4
+        assert speakers(store, "cli1") == ["user", "assistant", "tool", "assistant"]
     finally:
         store.close()
     usage = run(["agent", "--usage", "--json"], tmp_path)

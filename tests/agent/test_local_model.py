@@ -32,6 +32,8 @@ from ouroboros.cli import main
 from ouroboros.service import Service
 from ouroboros.store import open_store
 
+from .conftest import speakers  # type: ignore[import-not-found]
+
 pytestmark = pytest.mark.llm
 
 FIND_MODEL = (
@@ -128,13 +130,7 @@ def test_a_forced_tool_call_runs_and_an_answer_arrives(service: Service, llama_s
     assert isinstance(result.answer, str)
     assert result.usage["input_tokens"] > 0 and result.usage["output_tokens"] > 0
     assert not result.usage.get("estimated")  # counted by the server, not guessed
-    turns = service.store.get_entity("conversation:local1")["observations"]
-    assert [t.split(" ", 2)[1] for t in turns] == [
-        "user:",
-        "assistant:",
-        "tool:search_nodes:",
-        "assistant:",
-    ]
+    assert speakers(service.store, "local1") == ["user", "assistant", "tool", "assistant"]
     assert any(
         e["kind"] == "tool" and e["name"] == "search_nodes" for e in service.store.events(50)
     )
@@ -192,6 +188,6 @@ def test_the_cli_answers_end_to_end(tmp_path: Path, llama_server: str) -> None:
     )
     store = open_store(str(db))
     try:
-        assert len(store.get_entity("conversation:cli-local")["observations"]) == 4
+        assert speakers(store, "cli-local") == ["user", "assistant", "tool", "assistant"]
     finally:
         store.close()
