@@ -425,6 +425,42 @@ class _Loader:
             self.result.refused.append(refusal)
 
 
+def _load_foreign(loader: _Loader, source: dict[str, Any]) -> None:
+    """Load one ``[[foreign]]`` source as the plugin ``foreign-<name>`` (refused if unreachable)."""
+    from ouroboros.plugins.foreign import foreign_operations
+
+    name = f"foreign-{source.get('name', '?')}"
+    origin = f"foreign {source.get('kind', '?')} {source.get('url', '?')}"
+    loader.names_known.add(name)
+    if name in loader.disabled:
+        loader.result.disabled.append(RefusedPlugin(name, origin, "", status="disabled"))
+        return
+    try:
+        loader._claim_name(name)
+        local = {str(a) for op in loader.result.operations for a in getattr(op, "provides", ())}
+        try:
+            ops = foreign_operations(source, local)
+        except Exception as exc:
+            raise _Refused(f"{type(exc).__name__}: {_one_line(exc)}") from None
+        adds = _contributions(ops)
+        manifest = manifest_from_data(
+            {
+                "name": name,
+                "version": "foreign",
+                "description": f"The {source['kind']} source at {source['url']}.",
+                "permissions": ["network"],
+                "resolvers": [_name_of(o) for o in adds["resolvers"]],
+            }
+        )
+        loader._take(name, adds)
+        loader._accept(manifest, origin, False, adds)
+    except _Refused as exc:
+        refusal = RefusedPlugin(name, origin, exc.cause)
+        if loader.log_refusals:
+            log.warning("%s", refusal.line)
+        loader.result.refused.append(refusal)
+
+
 def load_plugins(
     settings: Settings,
     runtime: Any = None,
@@ -432,6 +468,7 @@ def load_plugins(
     candidates: Iterable[Candidate] | None = None,
     builtins: bool = True,
     log_refusals: bool = True,
+    foreign: bool = True,
 ) -> PluginSet:
     """Return the plugins of this process: built-ins, then ``candidates`` (default: what
     ``discover`` finds from entry points and ``settings.plugin_dirs``), minus
@@ -439,7 +476,9 @@ def load_plugins(
 
     A bad plugin is refused (logged as one warning line, listed in ``.refused``) and the rest
     load (``log_refusals=False`` leaves the logging to the caller). Raises
-    ``InvalidInputError`` when a disabled name matches no plugin.
+    ``InvalidInputError`` when a disabled name matches no plugin. Then each configured foreign
+    source (``[[foreign]]``, see ``foreign.py``) loads as the plugin ``foreign-<name>``
+    (``foreign=False`` skips them).
     """
     from ouroboros.plugins.builtin import builtin_plugins, builtin_tool_order
 
@@ -451,6 +490,11 @@ def load_plugins(
     found = discover(settings.plugin_dirs) if candidates is None else candidates
     for candidate in found:
         loader.outside(candidate)
+    if foreign:
+        from ouroboros.plugins.foreign import foreign_sources
+
+        for source in foreign_sources(settings):
+            _load_foreign(loader, source)
     unknown = sorted(loader.disabled - loader.names_known)
     if unknown:
         raise InvalidInputError(
