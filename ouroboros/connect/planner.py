@@ -15,9 +15,10 @@ attributes with their params, and the set of available attributes, so ident valu
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Generator, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,15 +95,24 @@ class Plan:
     def resolvers(self) -> list[str]:
         """Names of every resolver the plan may call (each once), dependencies first."""
         seen: dict[str, None] = {}
-
-        def walk(node: AttrNode) -> None:
-            for step in node.options:
-                for dep in (*step.requires, *step.optionals):
-                    walk(dep)
-                seen.setdefault(step.resolver.name, None)
-
+        done: set[int] = set()
+        # Iterative post-order: (node, step index) frames; a step's dependencies come first.
         for root in self.roots:
-            walk(root)
+            stack: list[tuple[AttrNode, int, int]] = [(root, 0, 0)]
+            while stack:
+                node, i, j = stack.pop()
+                if i >= len(node.options):
+                    done.add(id(node))
+                    continue
+                step = node.options[i]
+                deps = (*step.requires, *step.optionals)
+                if j < len(deps):
+                    stack.append((node, i, j + 1))
+                    if id(deps[j]) not in done:
+                        stack.append((deps[j], 0, 0))
+                    continue
+                seen.setdefault(step.resolver.name, None)
+                stack.append((node, i + 1, 0))
         return list(seen)
 
     def to_data(self) -> dict[str, Any]:
@@ -124,27 +134,94 @@ class Plan:
         )
 
 
-class _Fail:
-    __slots__ = ("reason",)
+class _OverBudget(Exception):
+    """The exact search took too many steps (see ``_Planner.budget``)."""
 
-    def __init__(self, reason: str) -> None:
+
+def attribute_ranks(index: Indexes, available: frozenset[Keyword]) -> dict[Keyword, int]:
+    """Return, for every attribute reachable from ``available``, the fewest resolver steps to
+    it (available attributes are 0): a Dijkstra-like pass where a resolver fires once all its
+    required inputs are ranked, its outputs one past the highest of them."""
+    ranks: dict[Keyword, int] = {}
+    waiting: dict[str, int] = {}
+    heap: list[tuple[int, int, Keyword]] = [(0, i, a) for i, a in enumerate(available)]
+    heapq.heapify(heap)
+    tick = len(heap)
+    for r in index.resolvers.values():
+        waiting[r.name] = len(set(r.input.required))
+        if not r.input.required:
+            for out in r.output:
+                heapq.heappush(heap, (1, tick, out))
+                tick += 1
+    resolvers = index.resolvers
+    while heap:
+        rank, _, attr = heapq.heappop(heap)
+        if attr in ranks:
+            continue
+        ranks[attr] = rank
+        for name in dict.fromkeys(index.input_of.get(attr, ())):
+            r = resolvers[name]
+            if attr not in r.input.required:
+                continue
+            waiting[name] -= 1
+            if waiting[name] == 0:
+                top = max(ranks[d] for d in r.input.required) + 1
+                for out in r.output:
+                    if out not in ranks:
+                        heapq.heappush(heap, (top, tick, out))
+                        tick += 1
+    return ranks
+
+
+class _Fail:
+    """Why an attribute can't be reached; ``cycle``: the attributes of a cycle that stopped it."""
+
+    __slots__ = ("cycle", "reason")
+
+    def __init__(self, reason: str, cycle: tuple[Keyword, ...] | None = None) -> None:
         self.reason = reason
+        self.cycle = cycle
 
 
 _AVAILABLE = object()
+_MAX_NESTING = 32  # nested-input checks inside nested-input checks (a backstop; cycles stop first)
+
+Trail = tuple[tuple[str, Keyword, Shape], ...]
+"""The nested-input checks in progress: (resolver, attribute, wanted shape), outermost first."""
 
 
 class _Planner:
-    """One planning pass; memoizes attribute nodes (Tarjan-style, so cycles stay correct)."""
+    """One planning pass; memoizes attribute nodes (Tarjan-style, so cycles stay correct).
 
-    def __init__(self, index: Indexes, available: frozenset[Keyword]) -> None:
+    Iterative: each attribute is planned by a generator that yields the attributes it needs and
+    receives their nodes, driven from an explicit stack, so a chain of any length plans without
+    touching Python's recursion limit.
+    """
+
+    def __init__(
+        self,
+        index: Indexes,
+        available: frozenset[Keyword],
+        trail: Trail = (),
+        ranks: dict[Keyword, int] | None = None,
+    ) -> None:
         self.index = index
         self.available = available
+        self.trail = trail
         self.memo: dict[Keyword, AttrNode | _Fail] = {}
         self.active: dict[Keyword, int] = {}
+        self.stack: list[Keyword] = []  # the attributes of ``active``, in order
         self.low = 1 << 30
+        # Exact search is exponential on some cyclic graphs (results inside a cycle depend on
+        # the path taken, so they cannot be memoized); past this many expansions the pass
+        # stops and plan_attrs plans again in ranked mode.
+        # Without cycles every attribute is expanded once, so this is never reached there.
+        self.budget = 1_000 + 4 * len(index.providers)
+        self.ranks = ranks
 
-    def node(self, attr: Keyword) -> AttrNode | _Fail | object:
+    def _known(self, attr: Keyword) -> AttrNode | _Fail | object | None:
+        """The node of ``attr`` when it needs no planning (available, memoized, a cycle,
+        unknown), else None."""
         if attr in self.available:
             return _AVAILABLE
         hit = self.memo.get(attr)
@@ -153,101 +230,194 @@ class _Planner:
         depth = self.active.get(attr)
         if depth is not None:
             self.low = min(self.low, depth)
-            return _Fail(f"can't reach {attr_text(attr)} (cycle)")
-        providers = self.index.providers.get(attr)
-        if not providers:
+            ring = (*self.stack[depth:], attr)
+            return _Fail(f"can't reach {attr_text(attr)} {_cycle_text(ring)}", ring)
+        if not self.index.providers.get(attr):
             known = known_attributes(self.index)
             fail = _Fail("unknown: no resolver outputs it" + did_you_mean(str(attr), known))
             self.memo[attr] = fail
             return fail
+        ranks = self.ranks
+        if ranks is not None and attr not in ranks:  # ranked mode: unreachable, say why briefly
+            lacking = {
+                attr_text(dep): None
+                for r in self.index.providers[attr]
+                for dep in r.input.required
+                if dep not in ranks
+            }
+            fail = _Fail(f"inputs can't be met: can't reach {', '.join(lacking)}")
+            self.memo[attr] = fail
+            return fail
+        return None
+
+    def node(self, attr: Keyword) -> AttrNode | _Fail | object:
+        known = self._known(attr)
+        if known is not None:
+            return known
+        stack = [self._plan(attr)]
+        send: Any = None
+        while stack:
+            try:
+                want = stack[-1].send(send)
+            except StopIteration as stop:
+                stack.pop()
+                send = stop.value
+                continue
+            known = self._known(want)
+            if known is None:
+                stack.append(self._plan(want))
+                send = None
+            else:
+                send = known
+        return send
+
+    def _plan(self, attr: Keyword) -> Generator[Keyword, Any, AttrNode | _Fail]:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _OverBudget
+        ranks = self.ranks
+        my_rank = ranks[attr] if ranks is not None else 0
         my_depth = len(self.active)
         self.active[attr] = my_depth
+        self.stack.append(attr)
         outer_low, self.low = self.low, 1 << 30
         options: list[ResolverStep] = []
         reasons: list[str] = []
-        for r in providers:
-            step = self.step(r, reasons)
-            if step is not None:
-                options.append(step)
+        cycle: tuple[Keyword, ...] | None = None
+        for r in self.index.providers[attr]:
+            if ranks is not None and any(
+                ranks.get(d, my_rank) >= my_rank for d in r.input.required
+            ):
+                continue  # ranked mode: only inputs reachable in fewer steps (never a cycle)
+            # one option: plan the resolver's missing inputs (yielded to the driver)
+            requires: list[AttrNode] = []
+            missing: list[str] = []
+            nested: list[tuple[Keyword, Shape]] = []
+            for dep in r.input.required:
+                sub = yield dep
+                if isinstance(sub, _Fail):
+                    cycle = cycle or sub.cycle
+                    missing.append(_missing_text(dep, sub))
+                    continue
+                shape = r.input[dep]
+                if shape:
+                    nested.append((dep, shape))
+                    if isinstance(sub, AttrNode):
+                        narrowed, why = self.narrow_nested(sub, shape)
+                        if narrowed is None:
+                            missing.append(f"{attr_text(dep)} {_shape_text(shape)}{why}")
+                            continue
+                        sub = narrowed
+                if isinstance(sub, AttrNode):
+                    requires.append(sub)
+            if missing:
+                reasons.append(f"inputs can't be met: can't reach {', '.join(missing)}")
+                continue
+            optionals: list[AttrNode] = []
+            for dep in r.input.optionals:
+                if ranks is not None and ranks.get(dep, my_rank) >= my_rank:
+                    continue
+                sub = yield dep
+                if isinstance(sub, AttrNode):
+                    optionals.append(sub)
+                if r.input[dep] and not isinstance(sub, _Fail):
+                    nested.append((dep, r.input[dep]))
+            options.append(ResolverStep(r, tuple(requires), tuple(optionals), tuple(nested)))
         del self.active[attr]
+        self.stack.pop()
         result: AttrNode | _Fail
         if options:
             result = AttrNode(attr, tuple(options))
         else:
-            result = _Fail(" OR ".join(dict.fromkeys(reasons)))
+            result = _Fail(" OR ".join(dict.fromkeys(reasons)), cycle)
         if self.low >= my_depth:
             self.memo[attr] = result
         self.low = min(self.low, outer_low)
         return result
 
-    def step(self, r: Resolver, reasons: list[str]) -> ResolverStep | None:
-        requires: list[AttrNode] = []
-        missing: list[str] = []
-        nested: list[tuple[Keyword, Shape]] = []
-        for attr in r.input.required:
-            sub = self.node(attr)
-            if isinstance(sub, _Fail):
-                missing.append(attr_text(attr))
-                continue
-            shape = r.input[attr]
-            if shape:
-                nested.append((attr, shape))
-                if isinstance(sub, AttrNode):
-                    narrowed = self.narrow_nested(sub, shape)
-                    if narrowed is None:
-                        missing.append(f"{attr_text(attr)} {shape.to_edn()}")
-                        continue
-                    sub = narrowed
-            if isinstance(sub, AttrNode):
-                requires.append(sub)
-        if missing:
-            reasons.append(f"inputs can't be met: can't reach {', '.join(missing)}")
-            return None
-        optionals: list[AttrNode] = []
-        for attr in r.input.optionals:
-            sub = self.node(attr)
-            if isinstance(sub, AttrNode):
-                optionals.append(sub)
-            if r.input[attr] and not isinstance(sub, _Fail):
-                nested.append((attr, r.input[attr]))
-        return ResolverStep(r, tuple(requires), tuple(optionals), tuple(nested))
-
-    def narrow_nested(self, node: AttrNode, shape: Shape) -> AttrNode | None:
-        """Keep the options whose declared nested output can reach ``shape`` (nested pruning)."""
-        kept = [
-            s for s in node.options if _nested_reachable(self.index, s.resolver, node.attr, shape)
-        ]
+    def narrow_nested(self, node: AttrNode, shape: Shape) -> tuple[AttrNode | None, str]:
+        """Keep the options whose declared nested output can reach ``shape`` (nested pruning);
+        when none can, return ``(None, why)``."""
+        kept = []
+        why = ""
+        for s in node.options:
+            fail = _nested_reachable(self.index, s.resolver, node.attr, shape, self.trail)
+            if fail is None:
+                kept.append(s)
+            else:
+                why = why or fail
         if not kept:
-            return None
-        return node if len(kept) == len(node.options) else AttrNode(node.attr, tuple(kept))
+            return None, why
+        return (node if len(kept) == len(node.options) else AttrNode(node.attr, tuple(kept))), ""
 
 
-def _nested_reachable(index: Indexes, provider: Resolver, attr: Keyword, shape: Shape) -> bool:
+def _cycle_text(ring: tuple[Keyword, ...]) -> str:
+    shown = " -> ".join(attr_text(a) for a in ring[:9])
+    return f"(cycle: {shown}{' ...' if len(ring) > 9 else ''})"
+
+
+def _missing_text(dep: Keyword, sub: _Fail) -> str:
+    """An input that can't be reached; a cycle on the way is named, other reasons stay short."""
+    if sub.cycle is None:
+        return attr_text(dep)
+    if sub.reason.startswith("can't reach"):  # the input itself closes the cycle
+        return f"{attr_text(dep)} {_cycle_text(sub.cycle)}"
+    return f"{attr_text(dep)} (through {_cycle_text(sub.cycle)[1:-1]})"
+
+
+def _shape_text(shape: Shape) -> str:
+    return "..." if shape.recursive and not len(shape) else shape.to_edn()
+
+
+def _nested_reachable(
+    index: Indexes, provider: Resolver, attr: Keyword, shape: Shape, trail: Trail
+) -> str | None:
+    """Return None when ``provider``'s output of ``attr`` can reach ``shape``, else why not."""
+    key = (provider.name, attr, shape)
+    if key in trail:  # the same nested check inside itself: a nested-input cycle
+        ring = [*trail[trail.index(key) :], key]
+        steps = " -> ".join(f"{attr_text(a)} {_shape_text(sh)}" for _, a, sh in ring)
+        return f" (nested input cycle: {steps})"
+    if len(trail) >= _MAX_NESTING:
+        return f" (nested inputs more than {_MAX_NESTING} levels deep)"
     provided = provider.output.get(attr, EMPTY)
-    return _shape_reachable(index, provided, shape, 0)
+    return _shape_reachable(index, provided, shape, (*trail, key))
 
 
-def _shape_reachable(index: Indexes, have: Shape, want: Shape, depth: int) -> bool:
-    if depth > 16:
-        return False
-    planner = _Planner(index, frozenset(have))
+def _shape_reachable(index: Indexes, have: Shape, want: Shape, trail: Trail) -> str | None:
+    planner = _Planner(index, frozenset(have), trail)
     for attr in want.required:
         sub = planner.node(attr)
         if isinstance(sub, _Fail):
-            return False
-        if want[attr] and attr in have and have[attr]:
-            if not _shape_reachable(index, have[attr], want[attr], depth + 1):
-                return False
-        elif (
-            want[attr]
-            and isinstance(sub, AttrNode)
-            and not any(
-                _shape_reachable(index, s.resolver.output.get(attr, EMPTY), want[attr], depth + 1)
-                for s in sub.options
-            )
-        ):
-            return False
-    return True
+            return f" ({attr_text(attr)} {sub.reason})"
+        sub_want = want[attr]
+        if not sub_want or sub_want.recursive:
+            continue
+        if have.get(attr):
+            fail = _shape_reachable(index, have[attr], sub_want, trail)
+            if fail is not None:
+                return fail
+        elif isinstance(sub, AttrNode):
+            fails = [
+                _nested_reachable(index, s.resolver, attr, sub_want, trail) for s in sub.options
+            ]
+            if all(f is not None for f in fails):
+                return fails[0]
+    return None
+
+
+def _plan_roots(
+    planner: _Planner, requests: Mapping[Keyword, Mapping[Any, Any]]
+) -> tuple[list[AttrNode], dict[Keyword, str]]:
+    roots: list[AttrNode] = []
+    unreachable: dict[Keyword, str] = {}
+    for attr in requests:
+        node = planner.node(attr)
+        if isinstance(node, AttrNode):
+            roots.append(node)
+        elif isinstance(node, _Fail):
+            unreachable[attr] = node.reason
+    return roots, unreachable
 
 
 def plan_attrs(
@@ -260,27 +430,23 @@ def plan_attrs(
     Pure: reads only the index. Unreachable attributes are reported in ``plan.unreachable``; the
     runner decides whether that is an error (strict) or data (lenient).
     """
-    planner = _Planner(index, available)
-    roots: list[AttrNode] = []
-    unreachable: dict[Keyword, str] = {}
-    for attr in requests:
-        node = planner.node(attr)
-        if isinstance(node, AttrNode):
-            roots.append(node)
-        elif isinstance(node, _Fail):
-            unreachable[attr] = node.reason
+    try:
+        roots, unreachable = _plan_roots(_Planner(index, available), requests)
+    except _OverBudget:
+        # Ranked mode: options use only inputs reachable in fewer steps, so no search path can
+        # cycle and every node memoizes (linear); longer alternative paths are left out.
+        planner = _Planner(index, available, ranks=attribute_ranks(index, available))
+        planner.budget = 1 << 62
+        roots, unreachable = _plan_roots(planner, requests)
     nodes: dict[Keyword, AttrNode] = {}
-
-    def collect(node: AttrNode) -> None:
+    todo = list(reversed(roots))
+    while todo:  # every node of the plan, depth first (iterative: chains may be long)
+        node = todo.pop()
         if node.attr in nodes:
-            return
+            continue
         nodes[node.attr] = node
-        for step in node.options:
-            for dep in (*step.requires, *step.optionals):
-                collect(dep)
-
-    for root in roots:
-        collect(root)
+        for step in reversed(node.options):
+            todo.extend(reversed((*step.requires, *step.optionals)))
     params: dict[str, dict[Any, Any]] = {}
     for attr, attr_params in requests.items():
         if not attr_params or attr not in nodes:

@@ -335,3 +335,82 @@ def test_cache_false_calls_the_resolver_for_every_entity() -> None:
         return {"v": len(calls)}
 
     assert Engine([items, v]).process("[{:items [:v]}]") == {"items": [{"v": 1}, {"v": 2}]}
+
+
+# --- planner robustness ----------------------------------------------------------------------
+
+
+def _noop(_: Any) -> dict[str, Any]:
+    return {}
+
+
+def test_planner_long_chain_plans_iteratively() -> None:
+    """planner (#52, #168, #179): a chain of 10,000 resolvers plans (no recursion limit)."""
+    from ouroboros.connect.operations import make_resolver
+
+    n = 10_000
+    ops = [make_resolver(_noop, name="r0", output=["a0"], doc="start")]
+    ops += [
+        make_resolver(_noop, name=f"r{i}", input=[f"a{i - 1}"], output=[f"a{i}"], doc="link")
+        for i in range(1, n)
+    ]
+    plan = Engine(ops, index_resolvers=False, plan_cache=None).plan(f"[:a{n - 1}]")
+    assert not plan.unreachable
+    assert len(plan.nodes) == n
+    assert plan.resolvers[0] == "r0" and plan.resolvers[-1] == f"r{n - 1}"
+
+
+def test_planner_nested_input_cycle_is_unreachable_naming_the_cycle() -> None:
+    """planner: "nested input cycle" — an UnreachableError naming the attribute and the cycle."""
+
+    @resolver(output=[{"items": ["id"]}])
+    def items(_: Any) -> dict[str, Any]:
+        """Items with ids."""
+        return {}
+
+    @resolver(input=[{"items": ["y"]}], output=["y"])
+    def y(_: Any) -> dict[str, Any]:
+        """Needs :y of every item: itself, one level down."""
+        return {}
+
+    with pytest.raises(UnreachableError) as info:
+        Engine([items, y]).process("[:y]")
+    assert "y" in info.value.reasons
+    assert "nested input cycle: :items [:y] -> :items [:y]" in info.value.reasons["y"]
+
+
+def test_planner_cycle_through_nested_inputs_names_the_cycle() -> None:
+    """planner: resolvers whose nested inputs need each other (:a needs :b needs :a)."""
+
+    @resolver(input=[{"b": ["c"]}], output=["a"])
+    def ra(_: Any) -> dict[str, Any]:
+        """Needs :b."""
+        return {}
+
+    @resolver(input=[{"a": ["c"]}], output=["b"])
+    def rb(_: Any) -> dict[str, Any]:
+        """Needs :a."""
+        return {}
+
+    with pytest.raises(UnreachableError) as info:
+        Engine([ra, rb]).process("[:a]")
+    assert "cycle: :a -> :b -> :a" in info.value.reasons["a"]
+
+
+def test_planner_impossible_nested_path_is_unreachable() -> None:
+    """planner: "nested input requirements" that no provider can meet — unreachable, not a
+    limit error."""
+
+    @resolver(output=[{"friends": ["id"]}])
+    def friends(_: Any) -> dict[str, Any]:
+        """Friends with ids only."""
+        return {}
+
+    @resolver(input=[{"friends": ["score"]}], output=["total"])
+    def total(_: Any) -> dict[str, Any]:
+        """Needs a score no resolver gives."""
+        return {}
+
+    with pytest.raises(UnreachableError) as info:
+        Engine([friends, total]).process("[:total]")
+    assert ":friends [:score]" in info.value.reasons["total"]
