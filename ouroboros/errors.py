@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -91,11 +92,23 @@ class OuroborosError(Exception):
 def _jsonable_path_item(item: Any) -> Any:
     if isinstance(item, (str, int)):
         return str(item) if isinstance(item, str) else item
-    if isinstance(item, tuple):  # an ident key: render as its EDN text
-        from ouroboros.eql import to_edn
-
-        return to_edn(item)
+    if isinstance(item, tuple) and len(item) == 2:  # an ident key: render as its EDN text
+        return f"[:{item[0]} {_edn_scalar(item[1])}]"
     return str(item)
+
+
+def _edn_scalar(value: Any) -> str:
+    """An ident value as EDN text, without importing ``ouroboros.eql`` (which imports this
+    module: errors stay a leaf)."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:

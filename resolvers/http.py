@@ -18,6 +18,7 @@ import ouroboros
 from ouroboros.errors import InvalidInputError, NotFoundError
 from ouroboros.observe import redact as _redact
 from ouroboros.resolvers.netguard import AllowList, Target, check_url
+from ouroboros.resolvers.request_context import settings_of
 
 if TYPE_CHECKING:
     from ouroboros.config import Settings
@@ -364,7 +365,6 @@ def operations(runtime: Runtime) -> list[Any]:
     accepted as param names too).
     """
     from ouroboros import mutation, resolver
-    from ouroboros.resolvers.runtime import settings_of
 
     @resolver(name="api/get", types=API_TYPES, input=["api/url"], output=API_ATTRS, blocking=True)
     def get_resolver(env: Any, data: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from ouroboros.errors import (
     NotFoundError,
     PayloadTooLargeError,
 )
+from ouroboros.resolvers.request_context import settings_of
 
 if TYPE_CHECKING:
     from ouroboros.config import Settings
@@ -609,7 +610,6 @@ def operations(runtime: Runtime) -> list[Any]:
     ``(openapi/call! {:client "pets" :operation "listPets" :params {...}})``.
     """
     from ouroboros import mutation, resolver
-    from ouroboros.resolvers.runtime import settings_of
 
     registry = runtime.openapi
 

@@ -8,6 +8,7 @@ from typing import Any
 from ouroboros.config import Settings
 from ouroboros.resolvers.lifecycle import Lifecycle
 from ouroboros.resolvers.openapi import OpenAPIRegistry
+from ouroboros.resolvers.request_context import context_of, settings_of
 
 __all__ = ["Runtime", "context_of", "settings_of"]
 
@@ -27,15 +28,3 @@ class Runtime:
     store: Any = None
     tools: Any = None
     telemetry: Any = None
-
-
-def context_of(env: Any) -> dict[str, Any]:
-    """Return the per-request context mapping of an engine ``env`` (empty when there is none)."""
-    context = getattr(env, "context", None)
-    return dict(context) if context else {}
-
-
-def settings_of(runtime: Runtime, env: Any) -> Settings:
-    """Return the settings for this request: ``env.context["settings"]`` if set, else the runtime's."""
-    settings = context_of(env).get("settings")
-    return settings if isinstance(settings, Settings) else runtime.settings

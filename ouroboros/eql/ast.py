@@ -207,3 +207,7 @@ class Root:
 
 
 Node: TypeAlias = Root | Prop | Join | Union | UnionEntry | Call
+
+
+OPTIONAL_PARAM = Keyword("ouroboros/optional?")
+"""The param ``(? :a)`` sets: ``(:a {:ouroboros/optional? true})`` (an optional attribute)."""

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ouroboros.eql.ast import (
+    OPTIONAL_PARAM,
     Call,
     ChildNode,
     EList,
@@ -57,7 +58,6 @@ __all__ = [
     "to_keyword",
 ]
 
-OPTIONAL_PARAM = Keyword("ouroboros/optional?")
 """The param `(? :a)` sets on an attribute (Pathom's ``::pco/optional?``)."""
 
 RECURSE = Symbol("...")

@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from ouroboros.eql.ast import (
+    OPTIONAL_PARAM,
     Call,
     EList,
     Ident,
@@ -32,7 +33,6 @@ from ouroboros.eql.ast import (
     Union,
     UnionEntry,
 )
-from ouroboros.eql.convert import OPTIONAL_PARAM
 from ouroboros.errors import EQLError
 
 __all__ = ["to_edn"]
