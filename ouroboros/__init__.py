@@ -17,6 +17,12 @@ _EXPORTS = {
     "Mutation": "ouroboros.connect.operations",
     "Plugin": "ouroboros.connect.plugins",
     "AttributeSpec": "ouroboros.connect.attributes",
+    "PlanCache": "ouroboros.connect.planner",
+    "Trace": "ouroboros.connect.trace",
+    "alias": "ouroboros.connect.factories",
+    "constant": "ouroboros.connect.factories",
+    "equivalence": "ouroboros.connect.factories",
+    "static_table": "ouroboros.connect.factories",
     "open_store": "ouroboros.store",
     "Store": "ouroboros.store",
     "parse": "ouroboros.eql",
@@ -32,24 +38,33 @@ __all__ = [
     "Ident",
     "Keyword",
     "Mutation",
+    "PlanCache",
     "Plugin",
     "Resolver",
     "Store",
     "Symbol",
+    "Trace",
     "__version__",
+    "alias",
+    "constant",
+    "equivalence",
     "mutation",
     "open_store",
     "optional",
     "parse",
     "resolver",
+    "static_table",
     "to_edn",
 ]
 
 if TYPE_CHECKING:
     from ouroboros.connect.attributes import AttributeSpec
+    from ouroboros.connect.factories import alias, constant, equivalence, static_table
     from ouroboros.connect.interface import Engine
     from ouroboros.connect.operations import Mutation, Resolver, mutation, optional, resolver
+    from ouroboros.connect.planner import PlanCache
     from ouroboros.connect.plugins import Plugin
+    from ouroboros.connect.trace import Trace
     from ouroboros.eql import Ident, Keyword, Symbol, parse, to_edn
     from ouroboros.store import Store, open_store
 

@@ -192,3 +192,15 @@ def test_engine_rebuilt_from_another_engines_operations():
     engine = Engine([user])
     again = Engine(engine.operations)
     assert set(again.resolvers) == set(engine.resolvers)
+
+
+def test_public_names_include_plan_cache_trace_and_builtin_factories():
+    import ouroboros
+    from ouroboros.connect.factories import alias, constant, equivalence, static_table
+    from ouroboros.connect.planner import PlanCache
+    from ouroboros.connect.trace import Trace
+
+    assert ouroboros.PlanCache is PlanCache and ouroboros.Trace is Trace
+    assert ouroboros.alias is alias and ouroboros.constant is constant
+    assert ouroboros.equivalence is equivalence and ouroboros.static_table is static_table
+    assert {"PlanCache", "Trace", "alias", "constant"} <= set(ouroboros.__all__)
