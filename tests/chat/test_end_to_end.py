@@ -17,6 +17,7 @@ import pytest
 
 from ouroboros.agent import Agent, ScriptedProvider
 from ouroboros.chat.agent_runner import agent_runner
+from tests.agent.conftest import stored_turns
 from tests.chat.support import TELEGRAM_SECRET, discord_ask, slack_event, telegram_update
 
 ANSWER = "Ouroboros reports the system is running and healthy, all parts answering."
@@ -39,14 +40,9 @@ class Script:
         return {t.name for t in self.provider.requests[call].tools}
 
 
-def _stored(service: Any, word: str) -> list[dict[str, Any]]:
-    """What the store finds for a word of the question (the conversation's stored turns)."""
-    hits = service.store.search(word, limit=10, mode="keyword")["results"]
-    return [
-        h
-        for h in hits
-        if any(word in o for o in h.get("observations") or []) or word in h.get("name", "")
-    ]
+def _stored(service: Any, conversation: str, word: str) -> list[str]:
+    """The conversation's stored turns that mention ``word``."""
+    return [t for t in stored_turns(service.store, conversation) if word in t]
 
 
 def _check_the_loop_ran(script: Script) -> None:
@@ -79,7 +75,7 @@ def test_telegram_message_in_reply_out_conversation_stored(platforms, chat_serve
         assert all(g >= 0.19 for g in gaps), gaps
         assert platforms.telegram.problems == []
         _check_the_loop_ran(script)
-        assert _stored(server.service, "zanzibar")
+        assert _stored(server.service, "telegram:555", "zanzibar")
 
 
 def test_slack_mention_answered_in_thread_and_retries_ignored(platforms, chat_server, keys) -> None:
@@ -103,7 +99,7 @@ def test_slack_mention_answered_in_thread_and_retries_ignored(platforms, chat_se
         assert platforms.slack.problems == []
         assert len([c for c in mine if c.name == "chat.postMessage"]) == 1  # the retry ran nothing
         _check_the_loop_ran(script)
-        assert _stored(server.service, "quokka")
+        assert _stored(server.service, "slack:C-e2e:1700000000.000100", "quokka")
 
 
 def test_discord_ask_deferred_then_followup(platforms, chat_server, keys) -> None:
@@ -124,7 +120,7 @@ def test_discord_ask_deferred_then_followup(platforms, chat_server, keys) -> Non
         assert all(c.name == "edit" for c in mine[1:])
         assert platforms.discord.problems == []
         _check_the_loop_ran(script)
-        assert _stored(server.service, "wombat")
+        assert _stored(server.service, "discord:chan-9", "wombat")
 
 
 @pytest.mark.parametrize(("user", "writes"), [("U-reader", False), ("UADMIN", True)])

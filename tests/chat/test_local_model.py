@@ -14,6 +14,7 @@ import pytest
 
 from ouroboros.agent import Agent, AgentConfig, ProviderConfig
 from ouroboros.chat.agent_runner import agent_runner
+from tests.agent.conftest import stored_turns
 from tests.agent.test_local_model import llama_server  # noqa: F401  (the module's fixture)
 from tests.chat.support import TELEGRAM_SECRET, telegram_update
 
@@ -55,5 +56,5 @@ def test_telegram_answered_by_the_local_model(platforms, chat_server, llama_serv
         assert mine[0].name == "sendMessage" and mine[0].body["text"]
         assert not mine[0].body["text"].startswith("Sorry"), mine[0].body["text"]
         assert platforms.telegram.problems == []
-        turns = server.service.store.get_entity("conversation:telegram:9090")
-        assert turns is not None and any("pelican" in t for t in turns["observations"])
+        turns = stored_turns(server.service.store, "telegram:9090")
+        assert any(t.startswith("user:") and "pelican" in t for t in turns), turns
