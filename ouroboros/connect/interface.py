@@ -308,5 +308,28 @@ class Engine:
             if trace is not None:
                 trace.duration = perf_counter() - t0
 
+    def process_one(
+        self,
+        entity: Mapping[Any, Any] | None,
+        attr: Any,
+        *,
+        context: Mapping[str, Any] | None = None,
+        lenient: bool | None = None,
+    ) -> Any:
+        """Return the value of one attribute for ``entity`` (Pathom's ``process-one``).
+
+        ``attr`` is an attribute name (``"user/name"``) or a one-entry join as Python data
+        (``{"user/friends": ["user/name"]}``). Raises like ``process``; in lenient mode a value
+        that could not be resolved is ``None``.
+        """
+        if isinstance(attr, Mapping):
+            if len(attr) != 1:
+                raise EQLError("process_one takes one attribute or a join with exactly one entry")
+            key = keyword(next(iter(attr)))
+        else:
+            key = keyword(attr)
+        out = self.process([attr], entity, context=context, lenient=lenient)
+        return out.get(key)
+
     def __repr__(self) -> str:
         return f"Engine({self.index!r}, lenient={self.lenient})"

@@ -414,3 +414,22 @@ def test_planner_impossible_nested_path_is_unreachable() -> None:
     with pytest.raises(UnreachableError) as info:
         Engine([friends, total]).process("[:total]")
     assert ":friends [:score]" in info.value.reasons["total"]
+
+
+# --- interfaces ------------------------------------------------------------------------------
+
+
+def test_process_one_returns_the_value_alone() -> None:
+    """interface/eql: "process-one" — the value of one attribute or join, not a map."""
+
+    @resolver(input=["id"], output=["name", {"friends": ["id"]}])
+    def person(inp: dict[str, Any]) -> dict[str, Any]:
+        """A person."""
+        return {"name": f"p{inp['id']}", "friends": [{"id": inp["id"] + 1}]}
+
+    engine = Engine([person])
+    assert engine.process_one({"id": 1}, "name") == "p1"
+    assert engine.process_one({"id": 1}, {"friends": ["name"]}) == [{"name": "p2"}]
+    with pytest.raises(UnreachableError):
+        engine.process_one({}, "name")
+    assert engine.process_one({}, "name", lenient=True) is None
