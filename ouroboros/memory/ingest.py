@@ -150,11 +150,12 @@ def _write_units(
     parent: tuple[str, str],
     units: list[dict[str, Any]],
     progress: Progress | None,
+    link_speakers: bool = True,
 ) -> tuple[int, int]:
     """Create the parent and unit entities, their observations and relations; return
     ``(observations added, mentions linked)``."""
     store.create_entities([{"name": parent[0], "entityType": parent[1], "observations": []}])
-    people = sorted({u["speaker"] for u in units if u.get("speaker")})
+    people = sorted({u["speaker"] for u in units if u.get("speaker") and link_speakers})
     if people:
         store.create_entities(
             [{"name": p, "entityType": "person", "observations": []} for p in people]
@@ -176,7 +177,7 @@ def _write_units(
         rels += [
             {"from": u["name"], "to": u["speaker"], "relationType": "spoken_by"}
             for u in batch
-            if u.get("speaker")
+            if u.get("speaker") and link_speakers
         ]
         store.create_relations(rels)
         if progress is not None:
@@ -188,9 +189,14 @@ def _write_units(
 # --- conversations ---------------------------------------------------------------------------
 
 
-def _check_turn(turn: Any, where: str) -> dict[str, Any]:
+def _check_turn(turn: Any, where: str, ids_optional: bool = False) -> dict[str, Any]:
     if not isinstance(turn, dict):
         raise InvalidInputError(f"{where} must be an object {{id, speaker, text}}")
+    if ids_optional and turn.get("id") is None and isinstance(turn.get("text"), str):
+        # A turn without an id (an agent's log) gets one from its content, so a retry of the
+        # same turn finds it again instead of storing it twice.
+        key = f"{turn.get('speaker')}\x00{turn.get('time')}\x00{turn['text']}"
+        turn = {**turn, "id": "t" + _digest(key)[:12]}
     for field in ("id", "speaker", "text"):
         if not isinstance(turn.get(field), str) or not turn[field].strip():
             raise InvalidInputError(f"{where}.{field} must be a non-empty string")
@@ -203,7 +209,7 @@ def _check_turn(turn: Any, where: str) -> dict[str, Any]:
 
 
 def _turn_units(
-    conversation: str, turns: Any, session_time: Any, where: str
+    conversation: str, turns: Any, session_time: Any, where: str, ids_optional: bool = False
 ) -> list[dict[str, Any]]:
     if not isinstance(turns, list):
         raise InvalidInputError(f"{where} must be a list of turns")
@@ -211,7 +217,7 @@ def _turn_units(
     units = []
     seen: set[str] = set()
     for i, raw in enumerate(turns):
-        turn = _check_turn(raw, f"{where}[{i}]")
+        turn = _check_turn(raw, f"{where}[{i}]", ids_optional)
         at = parse_time(turn["time"], f"{where}[{i}].time") if turn.get("time") else default
         name = turn_name(conversation, turn["id"])
         if name in seen:
@@ -241,18 +247,24 @@ def ingest_turns(
     turns: list[dict[str, Any]],
     *,
     session_time: Any = None,
+    link_speakers: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Append turns ``[{"id", "speaker", "text", "time"?, "image_caption"?}]`` to a
-    conversation; return ``{"document", "turns", "added", "mentions"}``.
+    """Append turns ``[{"id"?, "speaker", "text", "time"?, "image_caption"?}]`` to a
+    conversation; return ``{"document", "turns", "added", "mentions"}``. A turn without an id
+    gets ``t<12 hex digits>`` from a hash of its speaker, time and text. Speakers become
+    ``person`` entities (with ``spoken_by`` relations) only with ``link_speakers``: an agent's
+    ``user`` / ``assistant`` are no people of the graph.
 
     Turns already stored with the same text are left alone, so a retry adds nothing.
     ``session_time`` is the time of turns that give none. Raises InvalidInputError.
     """
     if not isinstance(conversation_id, str) or not conversation_id.strip():
         raise InvalidInputError("conversation id must be a non-empty string")
-    units = _turn_units(conversation_id, turns, session_time, "turns")
-    added, linked = _write_units(store, (conversation_id, CONVERSATION), units, progress)
+    units = _turn_units(conversation_id, turns, session_time, "turns", ids_optional=True)
+    added, linked = _write_units(
+        store, (conversation_id, CONVERSATION), units, progress, link_speakers
+    )
     source = store.source_get(conversation_id)
     names = list(source["chunks"]) if source else []
     have = set(names)

@@ -23,6 +23,7 @@ Steps, each deterministic:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -155,8 +156,9 @@ def recall(
                 source["id"] = name[len(prefix) :]
             if info.get("time"):
                 source["time"] = info["time"]
-            if info.get("speaker"):
-                source["speaker"] = info["speaker"]
+            speaker = info.get("speaker") or (speaker_of(_text(ent)) if kind == TURN else None)
+            if speaker:
+                source["speaker"] = speaker
         if not _passes(source, info.get("at"), flt):
             continue
         candidates.append((scores[name], name, _text(ent), source))
@@ -269,3 +271,12 @@ def _metadata(store: Store, names: list[str]) -> dict[str, dict[str, Any]]:
         elif rel["relationType"] == "part_of":
             out[src]["document"] = rel["to"]
     return out
+
+
+_SPEAKER = re.compile(r"^(?:\[[^\]\n]*\] )?([^:\n\[]{1,80}): ")
+
+
+def speaker_of(text: str) -> str | None:
+    """Return the speaker written at the start of a turn's text (``[time] who: ...``)."""
+    m = _SPEAKER.match(text)
+    return m.group(1) if m else None

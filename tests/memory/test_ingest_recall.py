@@ -226,3 +226,13 @@ def test_ingest_paths_files_directories_and_stdin(
 def test_bad_transcripts_are_refused(store: Store, bad: Any) -> None:
     with pytest.raises(InvalidInputError):
         ingest_transcript(store, bad)
+
+
+def test_turns_without_ids_get_content_ids(store: Store) -> None:
+    turn = {"speaker": "user", "text": "I moved to Lisbon", "time": "2024-03-01T10:00:00Z"}
+    first = ingest_turns(store, "agent", [turn])
+    assert first["added"] == 1
+    assert ingest_turns(store, "agent", [turn])["added"] == 0  # a retry stores nothing
+    [name] = store.source_get("agent")["chunks"]
+    assert name.startswith("agent#t") and len(name) == len("agent#t") + 12
+    assert recall(store, "Lisbon")["items"][0]["source"]["speaker"] == "user"
