@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 EDITABLE := --config-settings editable_mode=strict
 
-.PHONY: setup relink node serve mcp test lint bench clean
+.PHONY: setup relink node serve mcp test fuzz lint bench clean
 
 # Create the virtualenv and install the package with its dev extras (once per pyproject change).
 $(BIN)/.installed: pyproject.toml
@@ -35,8 +35,18 @@ serve: setup
 mcp: setup
 	$(BIN)/ouroboros mcp
 
+# The whole suite on parallel workers (pytest-xdist). Most of the suite waits on subprocesses
+# and servers rather than the CPU, so 4 workers beat 2 on a 2-core machine; `worksteal` lets an
+# idle worker take tests queued behind a slow one. Hypothesis runs its deterministic "ci"
+# profile (tests/conftest.py).
+TEST_WORKERS ?= 4
 test: setup node
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+
+# The property tests with random exploration and many more examples (the "fuzz" Hypothesis
+# profile); a failing example is saved in .hypothesis/ and replayed first next time.
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider -q $$(grep -rl --include='test_*.py' '^from hypothesis' tests)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -51,6 +61,7 @@ bench: setup node
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/mcp_vs_memory_server.py
 	$(BIN)/python bench/http_eql_vs_graphql.py
+	$(BIN)/python bench/mcp_stdio.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 import uvicorn
 
+# Hypothesis: the deterministic "ci" profile unless HYPOTHESIS_PROFILE says otherwise (make fuzz).
+from tests import profiles  # noqa: F401  (registers and loads the profile before test modules)
+
 # Tests that need a heavy part carry its marker; `make test` skips them cleanly when the part is
 # absent. A CI leg that installs the part runs `pytest --require-leg NAME -m NAME`, and then a
 # skipped test of that leg is a failure (the leg must not pass by running nothing).

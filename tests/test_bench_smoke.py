@@ -25,6 +25,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
         "retrieval.py",
         "graphql_attack.py",
         "glob.py",
+        "mcp_stdio.py",
     ],
 )
 def test_benchmark_runs_quick(script: str, tmp_path: Path) -> None:

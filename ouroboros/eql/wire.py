@@ -36,6 +36,7 @@ written ``":ns/name"``.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import date, time
@@ -146,9 +147,18 @@ def key_to_json(key: Any) -> str:
 def _key_to_json(key: Any) -> str:
     if isinstance(key, str):
         return str(key)
-    if isinstance(key, tuple):
-        return to_edn(key if isinstance(key, Ident) or not _is_ident_like(key) else Ident(*key))
-    return to_edn(key)
+    try:
+        if isinstance(key, tuple):
+            return to_edn(key if isinstance(key, Ident) or not _is_ident_like(key) else Ident(*key))
+        return to_edn(key)
+    except EQLError:
+        # A key with no EDN text (an empty keyword inside a tuple, a non-finite decimal, an
+        # object a resolver made up): every result must still encode, so it travels as the
+        # JSON text of its encoded value, which `result_from_json` reads back as a plain string.
+        encoded = _to_json(key, 0)
+        if isinstance(encoded, str):
+            return encoded
+        return json.dumps(encoded, ensure_ascii=False, allow_nan=False, sort_keys=True)
 
 
 def _is_ident_like(key: tuple[Any, ...]) -> bool:

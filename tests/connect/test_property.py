@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from ouroboros import Engine, optional
 from ouroboros.connect.operations import make_resolver
+from tests.profiles import examples
 
 
 def good(name, attr, inputs, optionals, batch, nested):
@@ -88,7 +89,7 @@ def query_of(query_attrs, query_nested, attrs):
     return [*query_attrs, optional("zz/unknown"), *({key: list(attrs)} for key in query_nested)]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs())
 def test_every_attribute_resolves_to_its_name(graph):
     resolvers, query_attrs, query_nested, attrs = graph
@@ -99,7 +100,7 @@ def test_every_attribute_resolves_to_its_name(graph):
     assert anyio.run(engine.process_async, query) == want
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(graphs())
 def test_lists_of_entities_resolve_the_same(graph):
     resolvers, query_attrs, _, _ = graph

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from ouroboros.store import Store, textindex
 from ouroboros.store.analysis import analyze, parse_query
 from ouroboros.store.textindex import TextIndex, document_terms
+from tests.profiles import examples
 
 _words = analyze
 
@@ -210,7 +211,7 @@ def test_random_corpora_with_writes_match_brute_force(seed: int, prefixes: bool)
             pair.check(rng.choice(QUERY_WORDS), 1000)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     docs=st.lists(
         st.tuples(

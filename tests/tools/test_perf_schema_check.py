@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ouroboros.errors import InvalidInputError
 from ouroboros.tools import all_tools
 from ouroboros.tools.coerce import coerce_arguments, compile_check, is_valid
+from tests.profiles import examples
 
 json_values = st.recursive(
     st.none()
@@ -58,7 +59,7 @@ schemas = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(schemas, json_values)
 def test_fast_check_agrees_with_jsonschema(schema: Any, value: Any) -> None:
     check = compile_check(schema)
