@@ -16,6 +16,11 @@ def default_db_path() -> str:
     env = os.environ.get("OUROBOROS_DB")
     if env:
         return env
+    return data_dir_db_path()
+
+
+def data_dir_db_path() -> str:
+    """Return the database in the XDG data dir (the one location whose folders are created)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "ouroboros" / "ouroboros.duckdb")
 

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ouroboros.config import default_db_path
+from ouroboros.config import data_dir_db_path, default_db_path
 from ouroboros.errors import StoreError
 from ouroboros.observe.store import observed
 from ouroboros.store.embedding import Embedder
@@ -529,7 +529,8 @@ def open_store(
 
     ``path`` may also be a URL: ``duckdb:///path``, or ``postgresql://user@host/db`` for the
     PostgreSQL backend; any other scheme is refused (InvalidInputError).
-    Creates parent directories. If another process owns the file this one becomes its client.
+    Creates parent directories only for the default data dir (a missing folder elsewhere is a
+    StoreError). If another process owns the file this one becomes its client.
     ``embedder``: ``"auto"`` (MiniLM when installed), ``"hash"``, ``"minilm"``, None, or an
     ``Embedder``. Raises StoreBusyError if the file cannot be reached within ``timeout`` s.
     """
@@ -539,8 +540,27 @@ def open_store(
     if where.kind == "postgres":
         return _open_postgres(where.target, embedder=embedder, timeout=timeout)
     real = os.path.realpath(os.path.expanduser(where.target))
-    Path(real).parent.mkdir(parents=True, exist_ok=True)
+    _check_folder(real)
     return Store(real, embedder=embedder, timeout=timeout)
+
+
+def _check_folder(real: str) -> None:
+    """Create the folders of the default data dir only; elsewhere refuse a missing or
+    unwritable folder in one line (a mistyped ``--db`` must not create directories)."""
+    folder = Path(real).parent
+    if real == os.path.realpath(data_dir_db_path()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data folder {folder}: {exc.strerror}") from None
+        return
+    if not folder.is_dir():
+        raise StoreError(
+            f"cannot open the database {real}: the folder {folder} does not exist (create it, "
+            "or choose another --db / OUROBOROS_DB)"
+        )
+    if not os.path.exists(real) and not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create the database {real}: the folder {folder} is not writable")
 
 
 def _open_postgres(url: str, *, embedder: Embedder | str | None, timeout: float | None) -> Store:
