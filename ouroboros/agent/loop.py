@@ -47,6 +47,7 @@ from ouroboros.errors import (
     ProviderError,
     ToolNotFoundError,
 )
+from ouroboros.observe import metrics, tracing
 from ouroboros.tools.policy import Caller, resolve_tool_names
 from ouroboros.tools.registry import ToolRegistry
 
@@ -259,6 +260,18 @@ class Agent:
             self._histories.popitem(last=False)
 
 
+def _provider_label(agent: Agent, chain: ProviderChain, name: str) -> str:
+    """A bounded metric label for the provider called ``name`` (see ``count_model_call``)."""
+    configured = {p.name for p in agent.config.providers}
+    if name and name in configured:
+        return name
+    for provider in chain.providers:
+        if provider.name == name:
+            config = getattr(provider, "config", None)
+            return str(getattr(config, "kind", None) or "provider")
+    return "providers" if not name or name == "providers" else "provider"
+
+
 def _check_question(question: Any, conversation_id: str) -> None:
     if not isinstance(question, str) or not question.strip():
         raise InvalidInputError("the question must be a non-empty string")
@@ -392,23 +405,38 @@ class _Run:
                 await self.emit({"type": "token", "text": text})
 
         begun = time.perf_counter()
-        try:
-            with anyio.fail_after(self.remaining()):
-                reply = await chain.complete(request, on_token=on_token)
-        except TimeoutError:
-            self.record("model", "run", False, begun, {"error_type": "AgentLimitError"})
-            raise self.out_of_time() from None
-        except ProviderError as exc:
-            name = str(exc.details.get("provider") or "providers")
-            self.record("model", name, False, begun, {"error_type": exc.type})
-            raise
-        ms = (time.perf_counter() - begun) * 1000.0
-        cost = self.agent.ledger.record(
-            self.caller.id, provider=reply.provider, model=reply.model, usage=reply.usage, ms=ms
-        )
-        if cost is not None:
-            self.cost = round((self.cost or 0.0) + cost, 8)
-        self.usage.add(reply.usage)
+        with tracing.span("model", {"ouroboros.agent.iteration": self.iterations}) as current:
+            try:
+                with anyio.fail_after(self.remaining()):
+                    reply = await chain.complete(request, on_token=on_token)
+            except TimeoutError:
+                self.record("model", "run", False, begun, {"error_type": "AgentLimitError"})
+                self.count_model_call(chain, "", begun, ok=False)
+                tracing.set_error(current, "AgentLimitError: out of time")
+                raise self.out_of_time() from None
+            except ProviderError as exc:
+                name = str(exc.details.get("provider") or "providers")
+                self.record("model", name, False, begun, {"error_type": exc.type})
+                self.count_model_call(chain, name, begun, ok=False)
+                tracing.set_error(current, exc)
+                raise
+            ms = (time.perf_counter() - begun) * 1000.0
+            cost = self.agent.ledger.record(
+                self.caller.id, provider=reply.provider, model=reply.model, usage=reply.usage, ms=ms
+            )
+            if cost is not None:
+                self.cost = round((self.cost or 0.0) + cost, 8)
+            self.usage.add(reply.usage)
+            label = self.count_model_call(chain, reply.provider, begun, reply=reply, cost=cost)
+            tracing.set_attributes(
+                current,
+                {
+                    "ouroboros.provider": label,
+                    "ouroboros.model": reply.model,
+                    "ouroboros.tokens.input": reply.usage.input_tokens,
+                    "ouroboros.tokens.output": reply.usage.output_tokens,
+                },
+            )
         self.record(
             "model",
             reply.provider or "provider",
@@ -424,6 +452,32 @@ class _Run:
         )
         self.last = reply
         return reply
+
+    def count_model_call(
+        self,
+        chain: ProviderChain,
+        name: str,
+        begun: float,
+        *,
+        ok: bool = True,
+        reply: ModelReply | None = None,
+        cost: float | None = None,
+    ) -> str:
+        """Count one model call in ``ouroboros_model_*`` (``metrics.record_model_call``); return
+        the provider label used: a provider name from the configuration, else the provider's
+        kind (``openai``, ``anthropic``), so a per-request model override never becomes a
+        label."""
+        label = _provider_label(self.agent, chain, name)
+        usage = reply.usage if reply is not None else Usage()
+        metrics.record_model_call(
+            label,
+            usage.input_tokens,
+            usage.output_tokens,
+            cost or 0.0,
+            time.perf_counter() - begun,
+            ok=ok,
+        )
+        return label
 
     async def run_tool(self, call: ToolCall, allowed: set[str]) -> Message:
         """Run one tool call (or refuse it); return the tool message for the model."""

@@ -34,6 +34,7 @@ __all__ = [
     "in_request",
     "provider",
     "request_span",
+    "set_attributes",
     "set_error",
     "span",
     "use_provider",
@@ -151,6 +152,12 @@ def span(name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Spa
         except BaseException as exc:
             set_error(current, exc)
             raise
+
+
+def set_attributes(current: Span | None, attributes: Mapping[str, Any]) -> None:
+    """Set ``attributes`` (redacted like every other attribute) on ``current`` if it records."""
+    if current is not None and current.is_recording():
+        current.set_attributes(_attributes(attributes))
 
 
 def set_error(current: Span | None, exc: BaseException | str) -> None:
