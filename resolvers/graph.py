@@ -177,6 +177,39 @@ def _names_param(value: Any, what: str) -> list[str]:
     return [str.__str__(n) for n in names]
 
 
+TIME_PARAMS = ["as-of", "known-at"]
+
+
+def time_params(params: Mapping[str, Any]) -> tuple[str | None, str | None] | None:
+    """Return ``(as_of, known_at)`` as ISO 8601 UTC text when either param is given, else None
+    (a read of what is valid and known now).
+
+    Raises InvalidInputError for an unreadable or ambiguous time (``03/04/2023``).
+    """
+    from ouroboros.store.clock import iso
+    from ouroboros.store.timeparse import time_arg
+
+    as_of = param(params, "as-of", "asOf")
+    known_at = param(params, "known-at", "knownAt")
+    if as_of is None and known_at is None:
+        return None
+    return iso(time_arg(as_of, "asOf")), iso(time_arg(known_at, "knownAt"))
+
+
+def _timed(params_block: Any) -> Any:
+    """A ``blocking=`` predicate: a read with asOf / knownAt runs SQL, so always a thread."""
+
+    def blocking(env: Any) -> bool:
+        params = params_of(env)
+        if param(params, "as-of", "asOf") is not None:
+            return True
+        if param(params, "known-at", "knownAt") is not None:
+            return True
+        return bool(params_block(env))
+
+    return blocking
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the knowledge-graph resolvers and mutations over ``runtime.store``.
 
@@ -217,10 +250,12 @@ def operations(runtime: Runtime) -> list[Any]:
         return store_of(runtime, env)
 
     # In-memory reads of the owner run inline on the event loop; otherwise in a worker thread.
-    entities_block = blocks_unless_in_memory(runtime, "get_entities")
-    relations_block = blocks_unless_in_memory(runtime, "relations_of")
-    search_block = blocks_unless_in_memory(
-        runtime, "search", lambda env: (param(params_of(env), "mode", default="auto"),)
+    entities_block = _timed(blocks_unless_in_memory(runtime, "get_entities"))
+    relations_block = _timed(blocks_unless_in_memory(runtime, "relations_of"))
+    search_block = _timed(
+        blocks_unless_in_memory(
+            runtime, "search", lambda env: (param(params_of(env), "mode", default="auto"),)
+        )
     )
 
     # --- per entity --------------------------------------------------------------------
@@ -229,6 +264,7 @@ def operations(runtime: Runtime) -> list[Any]:
         name="entity/core",
         input=["entity/name"],
         output=ENTITY_ATTRS,
+        params=TIME_PARAMS,
         types=ENTITY_TYPES,
         batch=True,
         blocking=entities_block,
@@ -236,7 +272,12 @@ def operations(runtime: Runtime) -> list[Any]:
     def entity_resolver(env: Any, inputs: list[Any]) -> list[dict[str, Any]]:
         names = [_usable_name(i.get("entity/name")) for i in inputs]
         wanted = list(dict.fromkeys(n for n in names if n is not None))
-        found = store(env).get_entities(wanted) if wanted else {}
+        times = time_params(params_of(env))
+        if times is not None:
+            at = store(env).open_nodes_at(wanted, *times) if wanted else {"entities": []}
+            found = {e["name"]: e for e in at["entities"]}
+        else:
+            found = store(env).get_entities(wanted) if wanted else {}
         out = []
         for name in names:
             entity = found.get(name) if name is not None else None
@@ -251,7 +292,14 @@ def operations(runtime: Runtime) -> list[Any]:
     def relations_by(env: Any, inputs: list[Any], direction: str) -> list[list[dict[str, Any]]]:
         names = [_usable_name(i.get("entity/name")) for i in inputs]
         wanted = list(dict.fromkeys(n for n in names if n is not None))
-        rels = store(env).relations_of(wanted, direction) if wanted else []
+        times = time_params(params_of(env))
+        if times is not None:
+            at = store(env).open_nodes_at(wanted, *times) if wanted else {"relations": []}
+            key = "from" if direction == "out" else "to"
+            asked = set(wanted)
+            rels = [r for r in at["relations"] if r[key] in asked]
+        else:
+            rels = store(env).relations_of(wanted, direction) if wanted else []
         side = "from" if direction == "out" else "to"
         grouped: dict[str, list[dict[str, Any]]] = {}
         for rel in rels:
@@ -262,6 +310,7 @@ def operations(runtime: Runtime) -> list[Any]:
         name="entity/relations-out",
         input=["entity/name"],
         output=[{"entity/relations-out": RELATION_QUERY}],
+        params=TIME_PARAMS,
         types={"entity/relations-out": list},
         batch=True,
         blocking=relations_block,
@@ -273,6 +322,7 @@ def operations(runtime: Runtime) -> list[Any]:
         name="entity/relations-in",
         input=["entity/name"],
         output=[{"entity/relations-in": RELATION_QUERY}],
+        params=TIME_PARAMS,
         types={"entity/relations-in": list},
         batch=True,
         blocking=relations_block,
@@ -326,7 +376,7 @@ def operations(runtime: Runtime) -> list[Any]:
             {"graph/search": [*ENTITY_SUMMARY, "search/score"]},
             "graph/search-meta",
         ],
-        params=["query", "limit", "mode"],
+        params=["query", "limit", "mode", *TIME_PARAMS],
         types={"graph/search": list, "graph/search-meta": dict},
         blocking=search_block,
     )
@@ -345,7 +395,17 @@ def operations(runtime: Runtime) -> list[Any]:
             high=MAX_SEARCH_LIMIT,
         )
         mode = param(params, "mode", default="auto")
-        found = store(env).search(query, limit, mode)
+        times = time_params(params)
+        if times is None:
+            found = store(env).search(query, limit, mode)
+        elif mode in ("auto", "keyword"):
+            found = store(env).search_at(query, limit, *times)
+        else:
+            raise InvalidInputError(
+                f"a search with asOf / knownAt is keyword only; mode {mode!r} is not available "
+                "for the past (leave mode out or give keyword)",
+                details={"mode": mode},
+            )
         hits = []
         for r in found["results"]:
             attrs = entity_attrs(r)
@@ -362,14 +422,20 @@ def operations(runtime: Runtime) -> list[Any]:
     @resolver(
         name="graph/nodes",
         output=[{"graph/nodes": ENTITY_SUMMARY}],
-        params=["names"],
+        params=["names", *TIME_PARAMS],
         types={"graph/nodes": list},
         blocking=entities_block,
     )
     def nodes_resolver(env: Any, _data: Any) -> dict[str, Any]:
-        names = _names_param(param(params_of(env), "names", "name", default=[]), "names")
+        params = params_of(env)
+        names = _names_param(param(params, "names", "name", default=[]), "names")
         usable = list(dict.fromkeys(n for n in names if _usable_name(n) is not None))
-        found = store(env).get_entities(usable) if usable else {}
+        times = time_params(params)
+        if times is not None:
+            at = store(env).open_nodes_at(usable, *times) if usable else {"entities": []}
+            found = {e["name"]: e for e in at["entities"]}
+        else:
+            found = store(env).get_entities(usable) if usable else {}
         return {"graph/nodes": [entity_attrs(found[n]) for n in usable if n in found]}
 
     @resolver(
@@ -490,16 +556,22 @@ def operations(runtime: Runtime) -> list[Any]:
         )
         return offset, limit
 
+    def read_page(env: Any, offset: int, limit: int | None) -> dict[str, Any]:
+        times = time_params(params_of(env))
+        if times is None:
+            return dict(store(env).read_graph(offset, limit))
+        return dict(store(env).read_graph_at(offset, limit, *times))
+
     @resolver(
         name="graph/entities",
         output=[{"graph/entities": ENTITY_SUMMARY}],
-        params=["offset", "limit"],
+        params=["offset", "limit", *TIME_PARAMS],
         types={"graph/entities": list},
         blocking=True,
     )
     def entities_resolver(env: Any, _data: Any) -> dict[str, Any]:
         offset, limit = page_params(params_of(env))
-        page = store(env).read_graph(offset, limit)
+        page = read_page(env, offset, limit)
         return {"graph/entities": [entity_attrs(e) for e in page["entities"]]}
 
     @resolver(
@@ -516,13 +588,13 @@ def operations(runtime: Runtime) -> list[Any]:
                 ]
             }
         ],
-        params=["offset", "limit"],
+        params=["offset", "limit", *TIME_PARAMS],
         types={"graph/page": dict},
         blocking=True,
     )
     def page_resolver(env: Any, _data: Any) -> dict[str, Any]:
         offset, limit = page_params(params_of(env))
-        page = store(env).read_graph(offset, limit)
+        page = read_page(env, offset, limit)
         return {
             "graph/page": {
                 "graph/entities": [entity_attrs(e) for e in page["entities"]],

@@ -12,7 +12,9 @@ Additions (optional arguments, so old calls behave as before): ``search_nodes`` 
 keyword search (BM25, prefix matching; hybrid with an embedding model) with ``limit`` (default
 20) and ``mode``, reporting ``search: {mode, total, scores}`` beside the graph;
 ``read_graph`` pages with ``offset`` / ``limit`` (no limit = the whole graph, as before; with a
-limit the answer adds ``next_offset`` and ``total``); new tools ``rename_entity``,
+limit the answer adds ``next_offset`` and ``total``); ``open_nodes``, ``search_nodes`` and
+``read_graph`` take ``asOf`` (the facts valid then) and ``knownAt`` (what the store knew then),
+observations still plain strings; new tools ``rename_entity``,
 ``graph_neighbours`` and ``graph_path``. Every tool is an EQL query or mutation over the graph
 resolvers; none touches the database directly.
 """
@@ -108,6 +110,43 @@ TOUCHING_QUERY: list[Any] = [
     {"entity/relations-out": RELATION_QUERY},
     {"entity/relations-in": RELATION_QUERY},
 ]
+TIME_ARGS: dict[str, Any] = {
+    "asOf": {
+        "type": "string",
+        "description": (
+            "Read the facts valid at this time (ISO 8601, e.g. 2024-01-31 or "
+            "2024-01-31T12:00:00Z; no zone = UTC; '8 May 2023' also works). Default: now."
+        ),
+    },
+    "knownAt": {
+        "type": "string",
+        "description": (
+            "Read what the store knew at this time (before later invalidations and "
+            "additions). Default: now."
+        ),
+    },
+}
+
+
+def _time_params(args: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the EQL time params ``{as-of, known-at}`` of a read tool's ``asOf`` / ``knownAt``."""
+    out: dict[str, Any] = {}
+    if args.get("asOf") is not None:
+        out["as-of"] = args["asOf"]
+    if args.get("knownAt") is not None:
+        out["known-at"] = args["knownAt"]
+    return out
+
+
+def _touching_query(times: Mapping[str, Any]) -> list[Any]:
+    """Return the entity-with-relations query, the relation joins read at ``times``."""
+    if not times:
+        return list(TOUCHING_QUERY)
+    return [
+        *ENTITY_QUERY,
+        join("entity/relations-out", RELATION_QUERY, times),
+        join("entity/relations-in", RELATION_QUERY, times),
+    ]
 
 
 # --- writes --------------------------------------------------------------------------------
@@ -301,7 +340,7 @@ def _deletes() -> list[Tool]:
 
 def _read_graph() -> Tool:
     def query(args: dict[str, Any], ctx: ToolContext) -> Any:
-        params: dict[str, Any] = {"offset": args.get("offset", 0)}
+        params: dict[str, Any] = {"offset": args.get("offset", 0), **_time_params(args)}
         if args.get("limit") is not None:
             params["limit"] = args["limit"]
         return [
@@ -348,6 +387,7 @@ def _read_graph() -> Tool:
                     "minimum": 1,
                     "description": "At most this many entities (default: all).",
                 },
+                **TIME_ARGS,
             }
         ),
         output_schema=_graph_output(
@@ -365,8 +405,10 @@ def _search_nodes() -> Tool:
             "limit": args.get("limit", DEFAULT_SEARCH_LIMIT),
             "mode": args.get("mode", "auto"),
         }
+        times = _time_params(args)
+        params.update(times)
         return [
-            join("graph/search", [*TOUCHING_QUERY, "search/score"], params),
+            join("graph/search", [*_touching_query(times), "search/score"], params),
             "graph/search-meta",
         ]
 
@@ -413,8 +455,9 @@ def _search_nodes() -> Tool:
                     "type": "string",
                     "enum": ["auto", "keyword", "semantic", "hybrid"],
                     "description": "auto (hybrid when an embedding model is installed), keyword, "
-                    "semantic or hybrid.",
+                    "semantic or hybrid. With asOf / knownAt: keyword only.",
                 },
+                **TIME_ARGS,
             },
             ["query"],
         ),
@@ -444,13 +487,18 @@ def _open_nodes() -> Tool:
                     "type": "array",
                     "items": {"type": "string"},
                     "description": "An array of entity names to retrieve",
-                }
+                },
+                **TIME_ARGS,
             },
             ["names"],
         ),
         output_schema=GRAPH_OUTPUT,
         query=lambda args, ctx: [
-            join("graph/nodes", list(TOUCHING_QUERY), {"names": args["names"]})
+            join(
+                "graph/nodes",
+                _touching_query(_time_params(args)),
+                {"names": args["names"], **_time_params(args)},
+            )
         ],
         shape=lambda result, args, ctx: {
             "entities": [official_entity(e) for e in result.get("graph/nodes") or []],

@@ -157,9 +157,16 @@ def compile_query(root: Root) -> Level:
 
 
 def _compile(
-    nodes: tuple[Any, ...], overrides: Mapping[Keyword, int], *, allow_calls: bool = False
+    nodes: tuple[Any, ...],
+    overrides: Mapping[Keyword, int],
+    *,
+    allow_calls: bool = False,
+    inherited: Mapping[Any, Any] | None = None,
 ) -> Level:
+    """Compile one level; ``inherited`` (an ident join's params) are the default params of
+    every attribute asked at this level (an attribute's own params win)."""
     level = Level(nodes=tuple(nodes), overrides=overrides)
+    defaults = {k: v for k, v in (inherited or {}).items() if k != OPTIONAL_KEY}
     requests: dict[Keyword, dict[Any, Any]] = {}
     optional_flags: dict[Keyword, bool] = {}
     props: dict[Keyword, None] = {}
@@ -172,6 +179,8 @@ def _compile(
         is_optional = bool(params.get(OPTIONAL_KEY))
         merged = requests.setdefault(attr, {})
         merged.update({k: v for k, v in params.items() if k != OPTIONAL_KEY})
+        for k, v in defaults.items():
+            merged.setdefault(k, v)
         optional_flags[attr] = optional_flags.get(attr, True) and is_optional
 
     for node in nodes:
@@ -200,7 +209,11 @@ def _compile(
         elif isinstance(node, Join):
             key = node.key
             if isinstance(key, tuple):
-                sub = _compile(node.children or (), {}) if node.children is not None else level
+                sub = (
+                    _compile(node.children or (), {}, inherited=node.params)
+                    if node.children is not None
+                    else level
+                )
                 idents.append(IdentSpec(Ident(key[0], key[1]), sub))
                 continue
             if _is_placeholder(key):

@@ -25,6 +25,9 @@ Semantics where EQL and Pathom leave room (the written spec of this engine):
 - ``{:a 3}`` follows ``:a`` three times and leaves ``:a`` out at the third level; ``{:a ...}``
   follows it until the data ends, stops where an item repeats data of one of its ancestors (a
   cycle), and raises ``QueryLimitError`` past ``Engine(max_recursion=64)`` levels.
+- An ident join's params, ``{([:user/id 1] {:as-of "2024"}) [:user/name]}``, are the default
+  params of every attribute asked directly under it (the attribute's own params win); they do
+  not reach deeper levels.
 - A placeholder ``{:>/x [...]}`` is a view of the same entity; its params become entity data for
   that view (Pathom's ``placeholder-data-params``).
 - Mutations run first, in query order, with their params as given; a mutation join reads the
