@@ -78,11 +78,13 @@ def build_service(
     from ouroboros.connect.interface import Engine
     from ouroboros.observe import metrics
     from ouroboros.plugins import load_plugins
+    from ouroboros.resolvers.openapi import OpenAPIRegistry
     from ouroboros.resolvers.runtime import Runtime
     from ouroboros.tools.policy import RateLimiter, resolve_tool_names
     from ouroboros.tools.registry import ToolRegistry
 
-    runtime = Runtime(settings=settings, store=store)
+    # OpenAPI clients live in the store: a client bootstrapped by one process is seen by all.
+    runtime = Runtime(settings=settings, store=store, openapi=OpenAPIRegistry(store))
     plugins = load_plugins(settings, runtime)
     runtime.lifecycle.boot()
     engine = Engine(

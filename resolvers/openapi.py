@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import yaml
@@ -18,6 +18,7 @@ from ouroboros.errors import (
     NotFoundError,
     PayloadTooLargeError,
 )
+from ouroboros.observe.redact import redact_url
 from ouroboros.resolvers.request_context import settings_of
 
 if TYPE_CHECKING:
@@ -101,46 +102,135 @@ class Client:
         return {
             "openapi/name": self.name,
             "openapi/spec-url": self.spec_url,
-            "openapi/base-url": self.base_url,
+            "openapi/base-url": redact_url(self.base_url),
             "openapi/title": self.title,
             "openapi/spec-version": self.spec_version,
         }
 
 
 class OpenAPIRegistry:
-    """The process-wide clients by name (thread-safe; kept in memory for the process's life)."""
+    """The bootstrapped clients by name (thread-safe).
 
-    def __init__(self) -> None:
+    With a ``store`` (what ``build_service`` passes) the clients live in the store, so every
+    process on the same database sees a client any of them bootstrapped; each lookup reads the
+    store's record, and the parsed client is cached here per record version. Without one (a
+    bare ``Runtime``) they live in this process's memory only.
+
+    The store keeps URLs with secrets redacted. The process that bootstrapped a client whose
+    base URL carried one keeps the full URL in memory; another process is told to bootstrap the
+    client again instead of calling with a redacted value.
+    """
+
+    def __init__(self, store: Any = None) -> None:
         self._lock = threading.Lock()
-        self._clients: dict[str, Client] = {}
+        self._store = store
+        self._clients: dict[str, Client] = {}  # no store: the clients; else parsed, by name
+        self._versions: dict[str, str] = {}  # name -> store version of the cached client
+        self._full_base: dict[tuple[str, str], str] = {}  # (name, version) -> unredacted URL
 
-    def add(self, client: Client) -> None:
-        """Register ``client``, replacing one of the same name."""
+    def add(self, client: Client, spec: Mapping[str, Any] | None = None) -> None:
+        """Register ``client``, replacing one of the same name (``spec``: the spec it was built
+        from, stored with it so other processes can rebuild it)."""
+        if self._store is None:
+            with self._lock:
+                self._clients[client.name] = client
+            return
+        if spec is None:
+            raise InvalidInputError("a stored OpenAPI client needs the spec it was built from")
+        record = self._store.openapi_client_put(
+            client.name,
+            client.spec_url,
+            client.base_url,
+            dict(spec),
+            client.title,
+            client.spec_version,
+        )
         with self._lock:
             self._clients[client.name] = client
+            self._versions[client.name] = record["version"]
+            if record["redacted"]:
+                self._full_base[(client.name, record["version"])] = client.base_url
 
     def get(self, name: Any) -> Client:
         """Return the client called ``name``; raises ``NotFoundError`` listing the known ones."""
         key = str(name).lstrip(":") if name is not None else ""
+        if self._store is None:
+            with self._lock:
+                client = self._clients.get(key)
+                known = sorted(self._clients)
+            if client is None:
+                raise self._unknown(key, known)
+            return client
+        record = self._store.openapi_client_get(key, False) if _NAME.match(key) else None
+        if record is None:
+            raise self._unknown(key, [r["name"] for r in self._store.openapi_client_list()])
+        version = record["version"]
         with self._lock:
-            client = self._clients.get(key)
-            known = sorted(self._clients)
-        if client is None:
+            cached = self._clients.get(key)
+            if cached is not None and self._versions.get(key) == version:
+                return cached
+            full_base = self._full_base.get((key, version))
+        if record["redacted"] and full_base is None:
             raise NotFoundError(
-                f"no OpenAPI client named {key!r}; bootstrap it first with openapi/bootstrap!",
-                details={"client": key, "available": known},
+                f"OpenAPI client {key!r} was bootstrapped in another process with a secret in "
+                "its base URL, which is not stored; bootstrap it again here with "
+                "openapi/bootstrap!",
+                details={"client": key, "base_url": record["base_url"]},
             )
+        record = self._store.openapi_client_get(key, True)
+        if record is None or record["version"] != version:
+            return self.get(key)  # replaced or removed meanwhile: read it again
+        client = build_client(
+            key, record["spec"], record["spec_url"], full_base or record["base_url"]
+        )
+        with self._lock:
+            self._clients[key] = client
+            self._versions[key] = version
         return client
+
+    @staticmethod
+    def _unknown(key: str, known: list[str]) -> NotFoundError:
+        return NotFoundError(
+            f"no OpenAPI client named {key!r}; bootstrap it first with openapi/bootstrap!",
+            details={"client": key, "available": known},
+        )
 
     def remove(self, name: str) -> bool:
         """Forget the client ``name``; return whether there was one."""
         with self._lock:
-            return self._clients.pop(name, None) is not None
+            had = self._clients.pop(name, None) is not None
+            self._versions.pop(name, None)
+        if self._store is None:
+            return had
+        return bool(self._store.openapi_client_delete(name))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return the ``:openapi/*`` rows of every client, by name (no spec is parsed)."""
+        if self._store is None:
+            return [c.as_row() for c in self.clients()]
+        return [
+            {
+                "openapi/name": r["name"],
+                "openapi/spec-url": r["spec_url"],
+                "openapi/base-url": r["base_url"],
+                "openapi/title": r["title"],
+                "openapi/spec-version": r["spec_version"],
+            }
+            for r in self._store.openapi_client_list()
+        ]
 
     def clients(self) -> list[Client]:
         """Return the clients sorted by name."""
-        with self._lock:
-            return [self._clients[k] for k in sorted(self._clients)]
+        if self._store is None:
+            with self._lock:
+                return [self._clients[k] for k in sorted(self._clients)]
+        out = []
+        for r in self._store.openapi_client_list():
+            try:
+                out.append(self.get(r["name"]))
+            except NotFoundError:
+                continue  # removed meanwhile, or needs bootstrapping again here
+        return out
 
 
 def _kebab(text: str) -> str:
@@ -186,7 +276,7 @@ def load_spec(source: Any, settings: Settings) -> tuple[dict[str, Any], str]:
     Raises ``InvalidInputError``, ``PermissionDeniedError``, ``NotFoundError``,
     ``PayloadTooLargeError``.
     """
-    from ouroboros.resolvers.http import redact_url, request
+    from ouroboros.resolvers.http import request
     from ouroboros.resolvers.sandbox import Sandbox
 
     if not isinstance(source, str) or not source.strip():
@@ -404,6 +494,15 @@ def _renamed(op: Operation, op_id: str) -> Operation:
     return replace(op, id=op_id)
 
 
+def _as_json(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return ``spec`` as JSON data (YAML dates become strings, integer keys strings)."""
+    try:
+        data = json.loads(json.dumps(spec, ensure_ascii=True, default=str))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"the spec cannot be kept as JSON: {exc}") from None
+    return cast(dict[str, Any], data)
+
+
 def bootstrap(
     registry: OpenAPIRegistry, settings: Settings, name: Any, spec_url: Any, base_url: Any = None
 ) -> dict[str, Any]:
@@ -411,13 +510,14 @@ def bootstrap(
     openapi/base-url, openapi/operations [ids]}``.
     """
     spec, where = load_spec(spec_url, settings)
+    spec = _as_json(spec)  # what the store keeps, so every process builds the same client
     client = build_client(name, spec, where, base_url)
-    registry.add(client)
+    registry.add(client, spec)
     return {
         "openapi/name": client.name,
         "openapi/client": client.name,
         "openapi/spec-url": client.spec_url,
-        "openapi/base-url": client.base_url,
+        "openapi/base-url": redact_url(client.base_url),
         "openapi/operations": list(client.operations),
     }
 
@@ -532,7 +632,7 @@ def call(
     """
     import http.client
 
-    from ouroboros.resolvers.http import api_result, redact_url, request
+    from ouroboros.resolvers.http import api_result, request
 
     client = registry.get(client_name)
     op = client.operation(op_id)
@@ -629,7 +729,7 @@ def operations(runtime: Runtime) -> list[Any]:
         ],
     )
     def clients_resolver(_data: Any) -> dict[str, Any]:
-        return {"openapi/clients": [c.as_row() for c in registry.clients()]}
+        return {"openapi/clients": registry.rows()}
 
     @resolver(
         name="openapi/client",

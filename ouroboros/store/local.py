@@ -20,6 +20,7 @@ import duckdb
 
 from ouroboros.errors import ConflictError, InvalidInputError, StoreError
 from ouroboros.store.algorithms import GraphAlgorithms
+from ouroboros.store.apiclients import ApiClients
 from ouroboros.store.clock import utcnow
 from ouroboros.store.database import Database
 from ouroboros.store.embedding import Embedder, resolve_embedder
@@ -59,6 +60,8 @@ WRITE_METHODS = frozenset(
         "audit",
         "token_create",
         "token_revoke",
+        "openapi_client_put",
+        "openapi_client_delete",
         "restore_snapshot",
     }
 )
@@ -93,6 +96,8 @@ READ_METHODS = frozenset(
         "audit_log",
         "token_list",
         "token_verify",
+        "openapi_client_get",
+        "openapi_client_list",
         "snapshot",
         "checkpoint",
         "info",
@@ -135,6 +140,7 @@ class LocalStore:
             self.algorithms = GraphAlgorithms(self.state)
             self.telemetry = Telemetry(self.db)
             self.tokens = Tokens(self.db)
+            self.apiclients = ApiClients(self.db)
             self.snapshots = Snapshot(self.db, self.state)
             self._prune_results()
         except duckdb.Error as exc:  # truncated or damaged: DuckDB fails on its first read
@@ -428,6 +434,28 @@ class LocalStore:
 
     def token_verify(self, secret: str) -> dict[str, Any] | None:
         return self.tokens.verify(secret)
+
+    # --- OpenAPI clients -----------------------------------------------------------------
+
+    def openapi_client_put(
+        self,
+        name: str,
+        spec_url: str,
+        base_url: str,
+        spec: Any,
+        title: Any = None,
+        spec_version: Any = "",
+    ) -> dict[str, Any]:
+        return self.apiclients.put(name, spec_url, base_url, spec, title, spec_version)
+
+    def openapi_client_get(self, name: str, with_spec: bool = True) -> dict[str, Any] | None:
+        return self.apiclients.get(name, with_spec)
+
+    def openapi_client_list(self) -> list[dict[str, Any]]:
+        return self.apiclients.list()
+
+    def openapi_client_delete(self, name: str) -> bool:
+        return self.apiclients.delete(name)
 
     # --- whole-store -----------------------------------------------------------------------
 

@@ -39,9 +39,26 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PG_SCHEMA_VERSION = 1
+PG_SCHEMA_VERSION = 2
 # version -> SQL that upgrades a database from version-1 to version. Add entries, never edit.
-MIGRATIONS: dict[int, str] = {}
+# A new database gets pgschema.sql (version 1) and then every step, so each table is defined once.
+MIGRATIONS: dict[int, str] = {
+    # Bootstrapped OpenAPI clients, shared by every instance (URLs stored redacted).
+    2: """
+    CREATE TABLE openapi_clients (
+        name         text      PRIMARY KEY,
+        version      text      NOT NULL,
+        spec_url     text      NOT NULL,
+        base_url     text      NOT NULL,
+        redacted     boolean   NOT NULL,
+        title        text,
+        spec_version text      NOT NULL,
+        spec         text      NOT NULL,
+        created_at   timestamp NOT NULL,
+        updated_at   timestamp NOT NULL
+    );
+    """,
+}
 MIGRATION_LOCK = 0x0B0B05  # pg_advisory_xact_lock key: one migrating instance at a time
 
 TRANSIENT = (
@@ -217,11 +234,8 @@ class PgDatabase:
                 if version is None:
                     ddl = resources.files("ouroboros.store").joinpath("pgschema.sql")
                     cur.raw.execute(ddl.read_text(encoding="utf-8").encode())
-                    cur.execute(
-                        "INSERT INTO ouroboros_meta VALUES ('schema_version', ?)",
-                        [str(PG_SCHEMA_VERSION)],
-                    )
-                    return PG_SCHEMA_VERSION
+                    cur.execute("INSERT INTO ouroboros_meta VALUES ('schema_version', '1')")
+                    version = 1
                 if version > PG_SCHEMA_VERSION:
                     raise StoreError(
                         f"the PostgreSQL database has schema version {version}, newer than "

@@ -1,4 +1,5 @@
--- The Ouroboros store schema on PostgreSQL, version 1 (see pgdatabase.py for migrations).
+-- The Ouroboros store schema on PostgreSQL, version 1: a new database gets this, then every
+-- step in pgdatabase.MIGRATIONS (the tables added later are defined there, once).
 -- Unlike the DuckDB file, several processes write here at once: uniqueness lives in
 -- constraints, and reads are served by indexes (no process holds the graph in memory).
 

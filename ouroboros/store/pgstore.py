@@ -37,6 +37,7 @@ from ouroboros.errors import (
 )
 from ouroboros.store.algorithms import GraphAlgorithms
 from ouroboros.store.analysis import analyze, contains_phrase, parse_query
+from ouroboros.store.apiclients import ApiClients
 from ouroboros.store.clock import iso, utcnow
 from ouroboros.store.graph import _missing_error
 from ouroboros.store.local import METHODS, WRITE_METHODS
@@ -214,6 +215,7 @@ class PgStore:
             db = cast(Any, self.db)  # the portable parts take either backend's database
             self.memory = Memory(db)
             self.tokens = Tokens(db)
+            self.apiclients = ApiClients(db)
             self.telemetry = PgTelemetry(db)
             self.algorithms = PgAlgorithms(self)
         except BaseException:
@@ -1059,6 +1061,28 @@ class PgStore:
 
     def token_verify(self, secret: str) -> dict[str, Any] | None:
         return self.tokens.verify(secret)
+
+    # --- OpenAPI clients -----------------------------------------------------------------
+
+    def openapi_client_put(
+        self,
+        name: str,
+        spec_url: str,
+        base_url: str,
+        spec: Any,
+        title: Any = None,
+        spec_version: Any = "",
+    ) -> dict[str, Any]:
+        return self.apiclients.put(name, spec_url, base_url, spec, title, spec_version)
+
+    def openapi_client_get(self, name: str, with_spec: bool = True) -> dict[str, Any] | None:
+        return self.apiclients.get(name, with_spec)
+
+    def openapi_client_list(self) -> list[dict[str, Any]]:
+        return self.apiclients.list()
+
+    def openapi_client_delete(self, name: str) -> bool:
+        return self.apiclients.delete(name)
 
     # --- whole store -------------------------------------------------------------------------
 

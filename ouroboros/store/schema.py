@@ -11,7 +11,7 @@ from ouroboros.errors import StoreError
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v2_bitemporal(cur: duckdb.DuckDBPyConnection) -> None:
@@ -29,8 +29,21 @@ def _v2_bitemporal(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _v3_openapi_clients(cur: duckdb.DuckDBPyConnection) -> None:
+    """Bootstrapped OpenAPI clients, shared by every process on the file."""
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS openapi_clients (name VARCHAR NOT NULL, "
+        "version VARCHAR NOT NULL, spec_url VARCHAR NOT NULL, base_url VARCHAR NOT NULL, "
+        "redacted BOOLEAN NOT NULL, title VARCHAR, spec_version VARCHAR NOT NULL, "
+        "spec VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)"
+    )
+
+
 # version -> step that upgrades a database from version-1 to version. Add entries, never edit.
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _v2_bitemporal}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    2: _v2_bitemporal,
+    3: _v3_openapi_clients,
+}
 
 
 def _ddl() -> str:

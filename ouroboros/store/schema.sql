@@ -1,4 +1,4 @@
--- The Ouroboros store schema, version 2 (see schema.py for migrations; a fresh file gets this
+-- The Ouroboros store schema, version 3 (see schema.py for migrations; a fresh file gets this
 -- DDL whole, an older one the migration steps, and both end with the same tables and columns).
 -- No indexes or constraints beyond the table shapes: the owner process is the only writer and
 -- enforces uniqueness under its write lock, reads are served from its in-memory model, and DuckDB
@@ -98,6 +98,21 @@ CREATE TABLE IF NOT EXISTS tokens (
     created_at  TIMESTAMP NOT NULL,
     last_used_at TIMESTAMP,
     revoked_at  TIMESTAMP
+);
+
+-- Bootstrapped OpenAPI clients (version 3), so every process on the file sees them. URLs are
+-- stored with secrets redacted; redacted says the base URL lost one (see apiclients.py).
+CREATE TABLE IF NOT EXISTS openapi_clients (
+    name         VARCHAR   NOT NULL,
+    version      VARCHAR   NOT NULL,  -- new on every bootstrap (callers cache parsed clients by it)
+    spec_url     VARCHAR   NOT NULL,
+    base_url     VARCHAR   NOT NULL,
+    redacted     BOOLEAN   NOT NULL,
+    title        VARCHAR,
+    spec_version VARCHAR   NOT NULL,
+    spec         VARCHAR   NOT NULL,  -- JSON text of the whole spec
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL
 );
 
 -- Results of writes that arrived over RPC, so a client retrying after an owner died mid-call

@@ -476,6 +476,35 @@ class Store:
         """Return the record of the active token with this secret, else None."""
         return self._call("token_verify", secret)
 
+    # --- OpenAPI clients -----------------------------------------------------------------
+
+    def openapi_client_put(
+        self,
+        name: str,
+        spec_url: str,
+        base_url: str,
+        spec: dict[str, Any],
+        title: str | None = None,
+        spec_version: str = "",
+    ) -> dict[str, Any]:
+        """Record (or replace) a bootstrapped OpenAPI client and its whole spec; return the
+        record (``name``, ``version`` (new on every put), ``spec_url``, ``base_url``,
+        ``redacted``, ``title``, ``spec_version``, ``created_at``, ``updated_at``). Both URLs
+        are stored with secrets redacted; ``redacted`` says the base URL lost one."""
+        return self._call("openapi_client_put", name, spec_url, base_url, spec, title, spec_version)
+
+    def openapi_client_get(self, name: str, with_spec: bool = True) -> dict[str, Any] | None:
+        """Return a client's record (with its ``spec`` unless ``with_spec`` is false) or None."""
+        return self._call("openapi_client_get", name, with_spec)
+
+    def openapi_client_list(self) -> list[dict[str, Any]]:
+        """Return every client's record (without specs), by name."""
+        return self._call("openapi_client_list")
+
+    def openapi_client_delete(self, name: str) -> bool:
+        """Forget a client; return whether there was one."""
+        return bool(self._call("openapi_client_delete", name))
+
     # --- import, export, dump ------------------------------------------------------------
 
     def import_jsonl(self, path: str | os.PathLike[str], progress: Any = None) -> dict[str, int]:

@@ -16,12 +16,14 @@ import pytest
 
 from ouroboros.errors import StoreError
 from ouroboros.store import open_store
+from ouroboros.store.pgdatabase import PG_SCHEMA_VERSION
 
 pytestmark = pytest.mark.postgres
 
 WRITER = r"""
 import sys
 from ouroboros.store import open_store
+from ouroboros.store.pgdatabase import PG_SCHEMA_VERSION
 url, me, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open_store(url) as s:
     for i in range(n):
@@ -122,3 +124,19 @@ def test_export_from_duckdb_then_import_into_postgres_and_back(pg_url: str, tmp_
     with open_store(tmp_path / "b.duckdb", embedder=None) as back:
         back.restore_json(tmp_path / "back.json")
         assert back.read_graph() == graph
+
+
+def test_a_version_1_database_is_migrated(pg_url: str) -> None:
+    """A database made before the OpenAPI clients table (version 1) gains it on open."""
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE openapi_clients")
+        conn.execute("UPDATE ouroboros_meta SET value = '1' WHERE key = 'schema_version'")
+    with open_store(pg_url) as store:
+        store.openapi_client_put("pets", "pets.json", "https://pets.example", {"paths": {}})
+        assert [r["name"] for r in store.openapi_client_list()] == ["pets"]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT value FROM ouroboros_meta WHERE key = 'schema_version'"
+        ).fetchone()
+    assert row == (str(PG_SCHEMA_VERSION),)
