@@ -35,11 +35,16 @@ class Service:
     plugins: PluginSet | None = None
 
     def close(self) -> None:
-        """Stop the lifecycle and close the store (idempotent)."""
+        """Stop the lifecycle, close what plugins hold open (foreign MCP sessions) and the
+        store (idempotent)."""
         try:
             self.runtime.lifecycle.shutdown()
         finally:
-            self.store.close()
+            try:
+                if self.plugins is not None:
+                    self.plugins.close()
+            finally:
+                self.store.close()
 
     def __enter__(self) -> Service:
         return self

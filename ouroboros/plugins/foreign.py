@@ -1,7 +1,8 @@
-"""Foreign sources: another Ouroboros or a GraphQL API as generated batch resolvers.
+"""Foreign sources: another Ouroboros, a GraphQL API or an MCP server as generated resolvers.
 
 A ``[[foreign]]`` table in ``ouroboros.toml`` (or ``settings.extra["foreign"]``) names a
-source: ``name``, ``kind`` (``ouroboros`` | ``graphql``), ``url``, and optionally
+source: ``name``, ``kind`` (``ouroboros`` | ``graphql`` | ``mcp``), ``url`` (for ``mcp``:
+``url`` or ``command``, see ``foreign_mcp.py``), and optionally
 ``token_env`` (the environment variable holding its bearer token), ``timeout`` (seconds, per
 call; default 5), ``namespaces`` (only these attribute namespaces) and ``link`` (a table
 ``"foreign/attr" = "local/attr"``: the local attribute supplies the foreign input). Each
@@ -19,8 +20,7 @@ that fails or times out fails only its attributes (``ouroboros/errors`` in lenie
   ``<name>.<type>/<field>`` for its scalar fields, a batch being one query with aliases.
 
 Built as generated resolvers with params through the public ``resolver(...)`` API (the
-engine's dynamic resolvers had not landed when this was written). MCP servers as sources are
-not done yet. Foreign URLs are the operator's configuration, so they are not held to the SSRF
+engine's dynamic resolvers had not landed when this was written). Foreign URLs are the operator's configuration, so they are not held to the SSRF
 guard that protects tool calls.
 """
 
@@ -28,30 +28,53 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
 
 from ouroboros.errors import InvalidInputError, OuroborosError
 
-__all__ = ["FOREIGN_SCHEMA", "ForeignSourceError", "foreign_operations", "foreign_sources"]
+__all__ = [
+    "FOREIGN_SCHEMA",
+    "ForeignSourceError",
+    "check_source",
+    "foreign_operations",
+    "foreign_sources",
+    "source_origin",
+]
 
 log = logging.getLogger(__name__)
 
 FOREIGN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["name", "kind", "url"],
+    "required": ["name", "kind"],
     "properties": {
         "name": {"type": "string", "pattern": r"^[a-z][a-z0-9-]{0,40}$"},
-        "kind": {"enum": ["ouroboros", "graphql"]},
+        "kind": {"enum": ["ouroboros", "graphql", "mcp"]},
         "url": {"type": "string", "pattern": r"^https?://"},
+        "command": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        "env": {"type": "object", "additionalProperties": {"type": "string"}},
+        "tools": {"type": "array", "items": {"type": "string"}},
         "token_env": {"type": "string"},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
         "namespaces": {"type": "array", "items": {"type": "string"}},
         "link": {"type": "object", "additionalProperties": {"type": "string"}},
     },
+    "allOf": [
+        {
+            "if": {"properties": {"kind": {"const": "mcp"}}},
+            "then": {
+                "oneOf": [{"required": ["url"]}, {"required": ["command"]}],
+                "not": {"required": ["url", "command"]},
+            },
+            "else": {
+                "required": ["url"],
+                "not": {"anyOf": [{"required": ["command"]}, {"required": ["env"]}]},
+            },
+        }
+    ],
 }
 _VALIDATOR = jsonschema.Draft202012Validator(FOREIGN_SCHEMA)
 
@@ -290,16 +313,53 @@ def _link_ops(source: Mapping[str, Any]) -> list[Any]:
     return ops
 
 
-def foreign_operations(source: Mapping[str, Any], local: set[str]) -> list[Any]:
-    """Return the generated resolvers of one ``[[foreign]]`` source.
+def source_origin(source: Mapping[str, Any]) -> str:
+    """Where a source is, for its plugin's origin: ``foreign <kind> <url or command>``."""
+    where = source.get("url")
+    if where is None and isinstance(source.get("command"), list):
+        where = " ".join(str(c) for c in source["command"])
+    return f"foreign {source.get('kind', '?')} {where or '?'}"
 
-    Raises ``InvalidInputError`` for a table against the schema, ``ForeignSourceError`` when
-    the source cannot be read at start.
-    """
+
+def check_source(source: Mapping[str, Any]) -> None:
+    """Raise ``InvalidInputError`` naming the first problem of a ``[[foreign]]`` table."""
     errors = sorted(_VALIDATOR.iter_errors(dict(source)), key=lambda e: list(e.absolute_path))
     if errors:
-        where = ".".join(str(p) for p in errors[0].absolute_path) or "(table)"
-        raise InvalidInputError(f"[[foreign]] {where}: {errors[0].message}")
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path) or "(table)"
+        message = first.message
+        if first.validator in ("oneOf", "not") and source.get("kind") == "mcp":
+            message = "an mcp source needs exactly one of url or command"
+        elif first.validator == "not":
+            message = "command and env are for kind = 'mcp' only"
+        raise InvalidInputError(f"[[foreign]] {where}: {message}")
+
+
+def foreign_operations(
+    source: Mapping[str, Any],
+    local: set[str],
+    on_close: list[Callable[[], None]] | None = None,
+) -> list[Any]:
+    """Return the generated resolvers (and, for MCP, mutations) of one ``[[foreign]]`` source.
+
+    An MCP source's session stays open for the calls; its ``close`` is appended to
+    ``on_close`` (closed here when loading fails). Raises ``InvalidInputError`` for a table
+    against the schema, ``ForeignSourceError`` when the source cannot be read at start.
+    """
+    check_source(source)
+    if source["kind"] == "mcp":
+        from ouroboros.plugins.foreign_mcp import McpSession, mcp_operations
+
+        session = McpSession(source)
+        try:
+            session.start()
+            ops = mcp_operations(source, session)
+        except BaseException:
+            session.close()
+            raise
+        if on_close is not None:
+            on_close.append(session.close)
+        return [*ops, *_link_ops(source)]
     client = _Client(source)
     if source["kind"] == "ouroboros":
         ops = _ouroboros_ops(source, client, local)

@@ -135,6 +135,16 @@ class PluginSet:
     refused: list[RefusedPlugin] = field(default_factory=list)
     disabled: list[RefusedPlugin] = field(default_factory=list)
     tool_order: dict[str, int] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close what the plugins hold open (a foreign MCP source's session), newest first."""
+        while self.closers:
+            closer = self.closers.pop()
+            try:
+                closer()
+            except Exception:  # closing one must not keep the others open
+                log.exception("closing a plugin's resources failed")
 
     @property
     def operations(self) -> list[Any]:
@@ -427,19 +437,20 @@ class _Loader:
 
 def _load_foreign(loader: _Loader, source: dict[str, Any]) -> None:
     """Load one ``[[foreign]]`` source as the plugin ``foreign-<name>`` (refused if unreachable)."""
-    from ouroboros.plugins.foreign import foreign_operations
+    from ouroboros.plugins.foreign import foreign_operations, source_origin
 
     name = f"foreign-{source.get('name', '?')}"
-    origin = f"foreign {source.get('kind', '?')} {source.get('url', '?')}"
+    origin = source_origin(source)
     loader.names_known.add(name)
     if name in loader.disabled:
         loader.result.disabled.append(RefusedPlugin(name, origin, "", status="disabled"))
         return
+    closers: list[Callable[[], None]] = []
     try:
         loader._claim_name(name)
         local = {str(a) for op in loader.result.operations for a in getattr(op, "provides", ())}
         try:
-            ops = foreign_operations(source, local)
+            ops = foreign_operations(source, local, closers)
         except Exception as exc:
             raise _Refused(f"{type(exc).__name__}: {_one_line(exc)}") from None
         adds = _contributions(ops)
@@ -447,14 +458,18 @@ def _load_foreign(loader: _Loader, source: dict[str, Any]) -> None:
             {
                 "name": name,
                 "version": "foreign",
-                "description": f"The {source['kind']} source at {source['url']}.",
+                "description": f"The {source['kind']} source at {origin.split(' ', 2)[2]}.",
                 "permissions": ["network"],
                 "resolvers": [_name_of(o) for o in adds["resolvers"]],
+                "mutations": [_name_of(o) for o in adds["mutations"]],
             }
         )
         loader._take(name, adds)
         loader._accept(manifest, origin, False, adds)
+        loader.result.closers.extend(closers)
     except _Refused as exc:
+        for closer in closers:
+            closer()
         refusal = RefusedPlugin(name, origin, exc.cause)
         if loader.log_refusals:
             log.warning("%s", refusal.line)
