@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import ouroboros
 from ouroboros.errors import InvalidInputError, NotFoundError
 from ouroboros.observe import redact as _redact
+from ouroboros.observe import tracing
 from ouroboros.resolvers.netguard import AllowList, Target, check_url
 from ouroboros.resolvers.request_context import settings_of
 
@@ -241,10 +242,14 @@ def request(
         target = check_url(current, allow)
         remaining = max(deadline - time.monotonic(), 0.001)
         conn = _connect(target, remaining)
+        attrs = {"http.request.method": method, "url.full": redact_url(target.url)}
         try:
             log.info("http %s %s", method, redact_url(target.url))
-            conn.request(method, target.target, body=payload, headers=send_headers)
-            resp = conn.getresponse()
+            with tracing.client_span(f"HTTP {method}", attrs) as hop:
+                hop_headers = {**tracing.outbound_headers(), **send_headers}  # caller's win
+                conn.request(method, target.target, body=payload, headers=hop_headers)
+                resp = conn.getresponse()
+                tracing.set_attributes(hop, {"http.response.status_code": resp.status})
             location = resp.getheader("location")
             if resp.status in _REDIRECTS and location:
                 resp.close()

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 
 from ouroboros.chat.gateway import scrub
 from ouroboros.errors import InvalidInputError, OuroborosError, UnauthenticatedError
+from ouroboros.observe import tracing
 
 __all__ = ["PlatformAPI", "PlatformAPIError", "error_answer", "json_body", "unauthenticated"]
 
@@ -80,8 +81,9 @@ class PlatformAPI:
         name = what or path.rsplit("/", 1)[-1]
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
+                headers = {**tracing.outbound_headers(), **self.headers}  # W3C trace context
                 response = await client.request(
-                    method, self.base + path, json=payload, headers=self.headers
+                    method, self.base + path, json=payload, headers=headers
                 )
         except httpx.HTTPError as exc:
             raise PlatformAPIError(

@@ -13,6 +13,7 @@ interrupted and finishes in the background, its result discarded.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -66,7 +67,8 @@ def _run_coroutine(make: Callable[[], Any]) -> Any:
     except RuntimeError:
         return anyio.run(make)
     # Called from inside an event loop (sync process() in async code): use another thread.
-    return _threads().submit(anyio.run, make).result()
+    context = contextvars.copy_context()  # the caller's trace span, request id and caller
+    return _threads().submit(lambda: context.run(anyio.run, make)).result()
 
 
 async def _await_op(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
@@ -83,7 +85,8 @@ def _call_sync(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
     if op.is_async:
         return _run_coroutine(lambda: _await_op(op, args))
     if op.timeout is not None:
-        future = _threads().submit(op.fn, *args)
+        context = contextvars.copy_context()  # the caller's trace span, request id and caller
+        future = _threads().submit(lambda: context.run(op.fn, *args))
         try:
             return future.result(timeout=op.timeout)
         except TimeoutError:

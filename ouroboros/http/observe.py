@@ -94,7 +94,12 @@ class ObserveMiddleware:
             "url.query": redact_query(scope.get("query_string", b"").decode("latin-1")),
             "ouroboros.request_id": request_id,
         }
-        with tracing.request_span(method, attrs) as current:
+        carrier = {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in scope.get("headers", ())
+            if key in (b"traceparent", b"tracestate")
+        }  # W3C trace context: the caller's trace continues here
+        with tracing.request_span(method, attrs, carrier=carrier) as current:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

@@ -6,9 +6,15 @@ on first use. Spans are exported with OTLP/HTTP (protobuf) only when
 they stay in the process and serve only for the trace ids in logs. Every attribute value is
 redacted (``observe.redact``) before it is set::
 
-    with request_span("POST /eql", {"http.route": "/eql"}):   # a root (or child) span
+    with request_span("POST /eql", {"http.route": "/eql"}, carrier=headers):  # a root span
         with span("plan", {"ouroboros.attributes": 3}):       # a child, only inside a request
             ...
+
+W3C trace context both ways: ``request_span(..., carrier=headers)`` continues the trace of an
+incoming ``traceparent`` (and ``tracestate``) header, and ``outbound_headers()`` (inside
+``client_span(...)``) returns the ``traceparent`` to send with an outbound HTTP request, so a
+server behind us sees its work as part of our trace. A malformed ``traceparent`` is ignored
+(a new trace starts), as the W3C spec asks.
 """
 
 from __future__ import annotations
@@ -25,13 +31,16 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanProcessor
 from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ouroboros.observe.redact import REDACTED, is_sensitive, redact_text
 
 __all__ = [
+    "client_span",
     "current_trace_id",
     "flush",
     "in_request",
+    "outbound_headers",
     "provider",
     "request_span",
     "set_attributes",
@@ -45,6 +54,8 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
 _MAX_ATTR = 1000
+_W3C = TraceContextTextMapPropagator()
+_CARRIED = ("traceparent", "tracestate")
 
 
 def _make_provider() -> TracerProvider:
@@ -119,17 +130,39 @@ def in_request() -> bool:
     return trace.get_current_span().is_recording()
 
 
+def _incoming(carrier: Mapping[str, str] | None) -> Any:
+    """The trace context an incoming request carries (None: start a new trace)."""
+    if not carrier:
+        return None
+    picked = {k: v for k, v in ((k.lower(), v) for k, v in carrier.items()) if k in _CARRIED}
+    if "traceparent" not in picked:
+        return None
+    context = _W3C.extract(picked)
+    return context if trace.get_current_span(context).get_span_context().is_valid else None
+
+
 @contextlib.contextmanager
 def request_span(
-    name: str, attributes: Mapping[str, Any] | None = None, *, kind: str = "server"
+    name: str,
+    attributes: Mapping[str, Any] | None = None,
+    *,
+    kind: str = "server",
+    carrier: Mapping[str, str] | None = None,
 ) -> Iterator[Span]:
     """Start a span that is a trace's root (or a child when a request is already traced).
 
-    An exception leaving the block marks the span as an error and propagates.
+    ``carrier`` (an incoming request's headers, names in any case) with a valid W3C
+    ``traceparent`` makes the span a child of that remote span instead: same trace id, the
+    header's span as parent. An exception leaving the block marks the span as an error and
+    propagates.
     """
     span_kind = trace.SpanKind.SERVER if kind == "server" else trace.SpanKind.INTERNAL
     with _tracer().start_as_current_span(
-        name, kind=span_kind, attributes=_attributes(attributes), record_exception=False
+        name,
+        context=_incoming(carrier),
+        kind=span_kind,
+        attributes=_attributes(attributes),
+        record_exception=False,
     ) as current:
         try:
             yield current
@@ -152,6 +185,36 @@ def span(name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Spa
         except BaseException as exc:
             set_error(current, exc)
             raise
+
+
+@contextlib.contextmanager
+def client_span(name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Span | None]:
+    """Start a client span for one outbound call (inside a traced request; else yield None):
+    send ``outbound_headers()`` from inside the block."""
+    if not in_request():
+        yield None
+        return
+    with _tracer().start_as_current_span(
+        name,
+        kind=trace.SpanKind.CLIENT,
+        attributes=_attributes(attributes),
+        record_exception=False,
+    ) as current:
+        try:
+            yield current
+        except BaseException as exc:
+            set_error(current, exc)
+            raise
+
+
+def outbound_headers() -> dict[str, str]:
+    """Return the W3C ``traceparent`` (and ``tracestate``) for an outbound request made now:
+    empty outside a traced request, so nothing is invented."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return {}
+    headers: dict[str, str] = {}
+    _W3C.inject(headers)
+    return headers
 
 
 def set_attributes(current: Span | None, attributes: Mapping[str, Any]) -> None:

@@ -34,6 +34,8 @@ from typing import Any
 import jsonschema
 
 from ouroboros.errors import InvalidInputError, OuroborosError
+from ouroboros.observe import tracing
+from ouroboros.observe.redact import redact_url
 
 __all__ = [
     "FOREIGN_SCHEMA",
@@ -114,9 +116,17 @@ class _Client:
     def call(self, method: str, url: str, body: Any = None) -> Any:
         import httpx2 as httpx
 
+        attrs = {
+            "http.request.method": method,
+            "url.full": redact_url(url),
+            "ouroboros.foreign": self.name,
+        }
         try:
-            with httpx.Client(timeout=self.timeout, headers=self.headers) as http:
-                resp = http.request(method, url, json=body)
+            with (
+                tracing.client_span(f"foreign {self.name}", attrs),
+                httpx.Client(timeout=self.timeout, headers=self.headers) as http,
+            ):
+                resp = http.request(method, url, json=body, headers=tracing.outbound_headers())
         except httpx.TimeoutException:
             raise ForeignSourceError(
                 f"foreign source {self.name!r}: no answer from {url} in {self.timeout:g} s"

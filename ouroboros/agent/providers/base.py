@@ -30,6 +30,7 @@ from ouroboros.errors import (
     ProviderError,
     ProviderRateLimitedError,
 )
+from ouroboros.observe import tracing
 from ouroboros.observe.redact import redact_text, redact_url
 
 __all__ = [
@@ -265,10 +266,11 @@ class HTTPProvider:
         timeout = httpx.Timeout(cfg.timeout, connect=min(cfg.connect_timeout, cfg.timeout))
 
         async def attempt() -> ModelReply:
+            headers = {**tracing.outbound_headers(), **self._headers()}  # W3C trace context
             try:
                 async with (
                     httpx.AsyncClient(timeout=timeout) as client,
-                    client.stream("POST", url, json=body, headers=self._headers()) as response,
+                    client.stream("POST", url, json=body, headers=headers) as response,
                 ):
                     if response.status_code >= 300:
                         raw = await response.aread()
