@@ -441,7 +441,11 @@ def tools_call_command(
 @click.option(
     "--cors", "cors", metavar="ORIGINS", help="Comma list of origins CORS allows (default: off)."
 )
-@click.option("--graphiql", is_flag=True, help="Serve the GraphiQL page at GET /graphql.")
+@click.option(
+    "--graphiql/--no-graphiql",
+    default=None,
+    help="Serve the GraphiQL page at GET /graphql in a browser (default: on when bound to loopback).",
+)
 @click.option(
     "--log-level",
     default="info",
@@ -459,7 +463,7 @@ def serve_command(
     deny: str | None,
     allow_mutations: bool | None,
     cors: str | None,
-    graphiql: bool,
+    graphiql: bool | None,
     log_level: str,
     plugin_dirs: tuple[str, ...],
     disabled_plugins: tuple[str, ...],
@@ -468,6 +472,8 @@ def serve_command(
 
     Binds 127.0.0.1:8000 by default. Any other address needs at least one API token
     (`ouroboros token create`); then every request but /health needs a bearer token.
+    On loopback, /graphql in a browser is GraphiQL, served from the package (no CDN);
+    elsewhere it is off unless --graphiql.
     """
     from ouroboros.config import Settings
     from ouroboros.http.serve import serve
@@ -483,8 +489,8 @@ def serve_command(
         cors_origins=_split_option(cors),
         **plugin_overrides(plugin_dirs, disabled_plugins),
     )
-    if graphiql:
-        settings = settings.with_(extra={**settings.extra, "graphiql": True})
+    if graphiql is not None:
+        settings = settings.with_(extra={**settings.extra, "graphiql": graphiql})
     serve(settings, log_level=log_level)
 
 

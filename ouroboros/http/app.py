@@ -31,6 +31,7 @@ from ouroboros.http.auth import Authenticator, AuthMiddleware, check_bind, is_lo
 from ouroboros.http.dashboard import dashboard_routes
 from ouroboros.http.eql import eql_endpoint
 from ouroboros.http.errors import ServiceNotRunningError, error_response, exception_handlers
+from ouroboros.http.graphql.ide import asset_endpoint, graphiql_page, wants_page
 from ouroboros.http.limits import BodyLimitMiddleware
 from ouroboros.http.observe import ObserveMiddleware, metrics_endpoint
 from ouroboros.http.openapi import openapi_endpoint
@@ -61,6 +62,20 @@ class _LateEndpoint:
         await endpoint(scope, receive, send)
 
 
+class _GraphQLFront:
+    """``/graphql``: the GraphiQL page for a browser (when on), else the GraphQL endpoint."""
+
+    def __init__(self, graphiql: bool) -> None:
+        self.graphiql = graphiql
+        self.endpoint = _LateEndpoint("graphql")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.graphiql and wants_page(scope):
+            await graphiql_page()(scope, receive, send)
+            return
+        await self.endpoint(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -72,17 +87,19 @@ def create_app(
 ) -> Starlette:
     """Return the HTTP application for ``settings`` (or for an already open ``service``).
 
-    ``graphiql`` turns the GraphiQL page on at ``GET /graphql`` (default: ``settings.extra
-    ["graphiql"]``, else off). ``token_cache_ttl``: how long a verified token (and "are there
+    ``graphiql``: serve the GraphiQL page at ``GET /graphql`` (a browser's ``Accept: text/html``)
+    and its shipped assets at ``/graphql/assets/*`` (default: ``settings.extra["graphiql"]``, else
+    on when bound to loopback and off otherwise). ``token_cache_ttl``: how long a verified token (and "are there
     tokens?") is cached. The lifespan raises BindRefusedError for a non-loopback host without
     tokens. ``chat`` (default: from the environment) turns on the chat platforms' webhooks;
     ``chat_agent`` replaces the agent they run (default: the configured providers).
     """
     if settings is None:
         settings = service.settings if service is not None else Settings.from_env()
-    if graphiql is None:
-        graphiql = bool(settings.extra.get("graphiql", False))
     bound_to_loopback = is_loopback(settings.host)
+    if graphiql is None:
+        chosen = settings.extra.get("graphiql")
+        graphiql = bound_to_loopback if chosen is None else bool(chosen)
 
     from ouroboros.mcp_server import MCPHttpApp, build_mcp_server, transport_security_for
 
@@ -115,7 +132,7 @@ def create_app(
             holder["service"] = running
             app.state.service = running
             app.state.authenticator = authenticator
-            app.state.graphql = build_graphql_app(running, settings, graphiql=graphiql)
+            app.state.graphql = build_graphql_app(running, settings)
             await stack.enter_async_context(mcp.lifespan())
             if chat_endpoints.settings.enabled:
                 from ouroboros.chat.agent_runner import agent_runner
@@ -160,7 +177,8 @@ def create_app(
     routes = [
         Route("/eql", eql_endpoint, methods=["POST"]),
         Route("/agent", agent_endpoint, methods=["POST"]),
-        Route("/graphql", _LateEndpoint("graphql"), methods=["GET", "POST"]),
+        Route("/graphql", _GraphQLFront(graphiql), methods=["GET", "POST"]),
+        Route("/graphql/assets/{name}", asset_endpoint, methods=["GET"]),
         Route("/mcp", mcp, methods=["GET", "POST", "DELETE"]),
         Route("/health", health_endpoint, methods=["GET"]),
         Route("/ready", ready_endpoint, methods=["GET"]),
@@ -178,4 +196,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.graphiql = graphiql
     return app

@@ -31,6 +31,7 @@ from ouroboros.errors import (
     PermissionDeniedError,
     UnauthenticatedError,
 )
+from ouroboros.http.graphql.ide import wants_page
 from ouroboros.mcp_server.callers import CALLER_SCOPE_KEY
 from ouroboros.tools.policy import SCOPES, Caller, RateLimiter
 
@@ -60,8 +61,8 @@ PUBLIC_PATHS = frozenset(
 data), the chat webhooks, whose platform signature is their authentication (checked before
 anything else runs), and the RFC 9728 protected-resource metadata (public by design)."""
 
-PUBLIC_PREFIXES = ("/dashboard/static/",)
-"""Path prefixes served without a token (the dashboard's package assets)."""
+PUBLIC_PREFIXES = ("/dashboard/static/", "/graphql/assets/")
+"""Path prefixes served without a token (the dashboard's and GraphiQL's package assets)."""
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -236,6 +237,8 @@ class AuthMiddleware:
                 )
         if scope["path"] in PUBLIC_PATHS or scope["path"].startswith(PUBLIC_PREFIXES):
             return None
+        if scope["path"] == "/graphql" and _serves_graphiql(scope):
+            return None  # the GraphiQL page holds no data; its queries are authenticated
         if authenticator is None:
             from ouroboros.http.errors import ServiceNotRunningError
 
@@ -245,6 +248,10 @@ class AuthMiddleware:
         if self.rate_limiter is not None and caller.id.startswith("token:"):
             self.rate_limiter.check(caller.id)
         return caller
+
+
+def _serves_graphiql(scope: Scope) -> bool:
+    return bool(getattr(scope["app"].state, "graphiql", False)) and wants_page(scope)
 
 
 def _host_name(host: str) -> str:

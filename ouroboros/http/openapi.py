@@ -80,12 +80,12 @@ def openapi_document() -> dict[str, Any]:
             "/graphql": {
                 "get": {
                     "operationId": "graphqlGet",
-                    "summary": "A GraphQL query (GraphQL over HTTP; queries only).",
+                    "summary": "A GraphQL query (GraphQL over HTTP; queries only). Without "
+                    "`query` and with `Accept: text/html`, the GraphiQL page (when it is on).",
                     "parameters": [
                         {
                             "name": "query",
                             "in": "query",
-                            "required": True,
                             "schema": {"type": "string"},
                         },
                         {"name": "variables", "in": "query", "schema": {"type": "string"}},

@@ -193,17 +193,9 @@ def test_limits(client, settings) -> None:
     assert "token" in body["errors"][0]["message"].lower()
 
 
-def test_get_queries_and_graphiql_off(client) -> None:
+def test_get_queries(client) -> None:
     r = client.get("/graphql", params={"query": "{ people__count }"})
     assert r.json() == {"data": {"people__count": 3}}
-    page = client.get("/graphql", headers={"accept": "text/html"})
-    assert page.status_code != 200 or "graphiql" not in page.text.lower()
-
-
-def test_graphiql_when_configured(service, client_for) -> None:
-    with client_for(service, graphiql=True) as c:
-        page = c.get("/graphql", headers={"accept": "text/html"})
-        assert page.status_code == 200 and "graphiql" in page.text.lower()
 
 
 def test_introspection(client) -> None:

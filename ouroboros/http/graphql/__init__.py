@@ -1,7 +1,8 @@
 """GraphQL at ``/graphql``: a schema generated from the attribute index, compiled to EQL.
 
 ``build_graphql_app(service, settings)`` builds the model (``model.py``, names per
-``names.py``), the Strawberry schema (``schema.py``) and the ASGI view (``view.py``).
+``names.py``), the Strawberry schema (``schema.py``) and the ASGI view (``view.py``); the
+GraphiQL page and its shipped assets are ``ide.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["build_graphql_app"]
 
 
-def build_graphql_app(service: Any, settings: Settings, *, graphiql: bool = False) -> GraphQLView:
+def build_graphql_app(service: Any, settings: Settings) -> GraphQLView:
     """Return the ``/graphql`` ASGI view for ``service``.
 
     Raises NameCollisionError when two attributes or tools map to one GraphQL name.
@@ -35,6 +36,6 @@ def build_graphql_app(service: Any, settings: Settings, *, graphiql: bool = Fals
         max_bytes=int(extra.get("graphql_max_bytes", 64 * 1024)),
     )
     schema = build_schema(model, service, limits)
-    view = GraphQLView(schema, service=service, graphiql=graphiql)
+    view = GraphQLView(schema, service=service)
     view.model = model  # type: ignore[attr-defined]
     return view

@@ -11,9 +11,10 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from ouroboros.errors import InvalidInputError, OuroborosError, error_payload
+from ouroboros.errors import InvalidInputError, NotFoundError, OuroborosError, error_payload
 from ouroboros.http.auth import caller_of, require_scope
 from ouroboros.http.errors import error_response
+from ouroboros.http.graphql.ide import wants_page
 from ouroboros.http.jsonbody import loads_body
 
 __all__ = ["GRAPHQL_RESPONSE", "GraphQLView", "error_extensions"]
@@ -81,10 +82,12 @@ class GraphQLView(GraphQL[dict[str, Any], None]):
     ``details`` in its ``extensions``; an unexpected one is masked as ``InternalError``.
     """
 
-    def __init__(self, schema: Any, *, service: Any, graphiql: bool = False) -> None:
+    def __init__(self, schema: Any, *, service: Any) -> None:
+        # Strawberry's own IDE page loads GraphiQL from a CDN; ours is served before this view
+        # (``ide.py``), so a page request that reaches here means the page is off.
         super().__init__(
             schema,
-            graphql_ide="graphiql" if graphiql else None,
+            graphql_ide=None,
             allow_queries_via_get=True,
             subscription_protocols=(),
         )
@@ -96,6 +99,13 @@ class GraphQLView(GraphQL[dict[str, Any], None]):
                 require_scope(caller_of(scope), "read", "/graphql")
             except OuroborosError as exc:
                 await error_response(exc)(scope, receive, send)
+                return
+            if wants_page(scope):
+                off = NotFoundError(
+                    "the GraphiQL page is off on this server (`ouroboros serve --graphiql` turns "
+                    "it on); send GraphQL as POST /graphql or GET /graphql?query=..."
+                )
+                await error_response(off)(scope, receive, send)
                 return
             accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
             if GRAPHQL_RESPONSE in accept:
