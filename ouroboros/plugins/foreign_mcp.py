@@ -34,7 +34,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future
 from typing import Any
 
 from ouroboros.errors import InvalidInputError, OuroborosError
@@ -117,17 +117,17 @@ class McpSession:
         http = httpx.AsyncClient(headers=self.headers, timeout=self.timeout)
         return streamable_http_client(str(self.url), http_client=http)
 
-    async def _run(self, ready: asyncio.Future[Any]) -> None:
-        """Hold one session open until ``_stop`` is set (enter and exit in this one task)."""
+    async def _run(self, ready: Future[Any], stop: asyncio.Event) -> None:
+        """Hold one session open until ``stop`` is set (enter and exit in this one task)."""
         from mcp import Client
 
-        self._stop = asyncio.Event()
         try:
-            async with Client(self._transport(), read_timeout_seconds=self.timeout) as client:
+            # The handshake and tools/list get the start timeout; each call its own.
+            async with Client(self._transport(), read_timeout_seconds=START_TIMEOUT) as client:
                 self._client = client
                 if not ready.done():
                     ready.set_result(client)
-                await self._stop.wait()
+                await stop.wait()
         except BaseException as exc:  # reported to the starter; after start, just logged
             if not ready.done():
                 ready.set_exception(exc)
@@ -156,18 +156,13 @@ class McpSession:
             return
         self._shutdown_session()
         loop = self._ensure_loop()
-        ready: asyncio.Future[Any] = loop.create_future()
-
-        async def begin() -> None:
-            self._runner = asyncio.ensure_future(self._run(ready))
-
-        asyncio.run_coroutine_threadsafe(begin(), loop).result(5)
-        waiter = asyncio.run_coroutine_threadsafe(_await(ready), loop)
+        ready: Future[Any] = Future()
+        self._stop = asyncio.Event()
+        self._runner = asyncio.run_coroutine_threadsafe(self._run(ready, self._stop), loop)
         wait = max(self.timeout, START_TIMEOUT)
         try:
-            waiter.result(wait)
-        except FutureTimeout:
-            waiter.cancel()
+            ready.result(wait)
+        except TimeoutError:
             self._shutdown_session()
             raise _error(self.name, f"{self.where} did not start within {wait:g} s") from None
         except Exception as exc:
@@ -181,23 +176,16 @@ class McpSession:
 
     def _shutdown_session(self) -> None:
         """End the current session (if any) and wait briefly for it to finish."""
-        loop, runner = self._loop, self._runner
+        loop, runner, stop = self._loop, self._runner, self._stop
         if loop is None or runner is None:
             return
         self._runner = None
-        stop = self._stop
-
-        async def finish() -> None:
-            if stop is not None:
-                stop.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(runner), 5)
-            except BaseException:
-                runner.cancel()
-
+        if stop is not None:
+            loop.call_soon_threadsafe(stop.set)
         try:
-            asyncio.run_coroutine_threadsafe(finish(), loop).result(10)
-        except Exception:  # the loop is stopping or the session hung: it is gone either way
+            runner.result(10)
+        except BaseException:  # it hung or failed: cancel it, it is gone either way
+            runner.cancel()
             log.debug("MCP session %s did not end cleanly", self.name)
 
     def close(self) -> None:
@@ -227,7 +215,7 @@ class McpSession:
         future = asyncio.run_coroutine_threadsafe(make(client), loop)
         try:
             return future.result(self.timeout + 1.0)
-        except FutureTimeout:
+        except TimeoutError:
             future.cancel()
             raise _error(self.name, f"no answer to {what} in {self.timeout:g} s") from None
         except Exception as exc:
@@ -262,7 +250,7 @@ class McpSession:
         args = dict(arguments)
 
         async def run(client: Any) -> Any:
-            return await client.call_tool(tool, args)
+            return await client.call_tool(tool, args, read_timeout_seconds=self.timeout)
 
         try:
             result = self._submit(run, f"tools/call {tool}")
@@ -280,10 +268,6 @@ class McpSession:
             return json.loads(text)
         except ValueError:
             return text
-
-
-async def _await(future: asyncio.Future[Any]) -> Any:
-    return await future
 
 
 def _is_timeout(exc: BaseException) -> bool:
