@@ -119,8 +119,12 @@ def operations(runtime: Runtime) -> list[Any]:
     )
     def purge(env: Any, params: Any) -> dict[str, Any]:
         p = _plain(dict(params or {}))
-        counts = store(env).purge(
-            param(p, "entityNames", "entity-names", "names"), param(p, "observations")
+        counts = store_write(
+            env,
+            store(env),
+            "purge",
+            param(p, "entityNames", "entity-names", "names"),
+            param(p, "observations"),
         )
         return {"graph/purged": counts}
 

@@ -105,15 +105,21 @@ def store_write(env: Any, store: Any, method: str, *args: Any) -> Any:
     """Call write ``method`` of ``store``, carrying the tool call's pending audit when there is
     one for this store (the registry's ``PendingAudit`` in the context): the store inserts the
     record in the write's own transaction, so it commits with the write or not at all, and the
-    registry does not audit the call again. The first write of a call claims it.
+    registry does not audit the call again. The first write of a call claims it. A call made
+    with an ``idempotencyKey`` (the registry's ``KeyedWrites`` in the context) gives each write
+    its next key, so the store applies it at most once.
     """
     context = getattr(env, "context", None) or {}
     pending: Any = context.get("audit")
     claim = getattr(pending, "claim", None)
     record = claim(store) if claim is not None else None
+    keyed: Any = context.get("idempotency")
+    next_key = getattr(keyed, "next_key", None)
+    key = next_key(store) if next_key is not None else None
+    kw: dict[str, Any] = {} if key is None else {"idempotency_key": key}
     if record is None:
-        return getattr(store, method)(*args)
-    result = getattr(store, method)(*args, audit=record)
+        return getattr(store, method)(*args, **kw)
+    result = getattr(store, method)(*args, audit=record, **kw)
     pending.written = True
     return result
 

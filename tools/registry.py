@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import threading
@@ -13,7 +15,9 @@ from typing import Any, Protocol
 import anyio
 
 from ouroboros.errors import (
+    ConflictError,
     ForbiddenError,
+    InvalidInputError,
     OuroborosError,
     PermissionDeniedError,
     RegistrationError,
@@ -24,11 +28,31 @@ from ouroboros.store.validate import check_identifier
 from ouroboros.tools.coerce import coerce_arguments
 from ouroboros.tools.policy import Caller, RateLimiter
 
-__all__ = ["PendingAudit", "Recorder", "Tool", "ToolContext", "ToolRegistry", "envelope_error"]
+__all__ = [
+    "IDEMPOTENCY_ARG",
+    "KeyedWrites",
+    "PendingAudit",
+    "Recorder",
+    "Tool",
+    "ToolContext",
+    "ToolRegistry",
+    "envelope_error",
+]
 
 log = logging.getLogger(__name__)
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+IDEMPOTENCY_ARG = "idempotencyKey"
+IDEMPOTENCY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "description": (
+        "Optional. A key of your choice for this write (a UUID): a retry with the same key "
+        "and arguments applies once and returns the first result (keys are kept 24 hours; "
+        "the same key with other arguments is refused)."
+    ),
+}
 
 
 class Recorder(Protocol):
@@ -59,6 +83,34 @@ class Processor(Protocol):
     async def process_async(
         self, query: Any, entity: Any = None, *, context: Mapping[str, Any] | None = None
     ) -> dict[Any, Any]: ...
+
+
+class KeyedWrites:
+    """The ``idempotencyKey`` of one write-tool call, for the call's store writes to carry.
+
+    The registry puts it in the request context as ``"idempotency"``; each write of the call
+    to ``store`` takes the next key (``<tool>:<key>``, then ``<tool>:<key>#2``...), so the
+    store applies each at most once and a retried call that had written returns the first
+    results. Writes to any other store carry no key.
+    """
+
+    __slots__ = ("_lock", "_n", "key", "store", "tool")
+
+    def __init__(self, store: Any, tool: str, key: str) -> None:
+        self.store = store
+        self.tool = tool
+        self.key = key
+        self._n = 0
+        self._lock = threading.Lock()
+
+    def next_key(self, store: Any) -> str | None:
+        """Return the key of the call's next write to ``store`` (None for another store)."""
+        if store is not self.store:
+            return None
+        with self._lock:
+            self._n += 1
+            n = self._n
+        return f"{self.tool}:{self.key}" if n == 1 else f"{self.tool}:{self.key}#{n}"
 
 
 class PendingAudit:
@@ -140,6 +192,11 @@ class Tool:
             raise RegistrationError(
                 f"tool {self.name!r}: input_schema must be a JSON object schema"
             )
+        if self.writes:  # every write tool takes an optional idempotencyKey
+            props = dict(self.input_schema.get("properties") or {})
+            if IDEMPOTENCY_ARG not in props:
+                props[IDEMPOTENCY_ARG] = dict(IDEMPOTENCY_SCHEMA)
+                object.__setattr__(self, "input_schema", {**self.input_schema, "properties": props})
 
     def describe(self) -> dict[str, Any]:
         """Return the tool's public description (no functions): name, description, schemas."""
@@ -308,10 +365,23 @@ class ToolRegistry:
             self._check(tool, caller)
             args = coerce_arguments(arguments, tool.input_schema, tool=tool.name)
             params = args
+            keyed = self._keyed(tool, args)
+            if keyed is not None:
+                replay = await self._replay(keyed, args)
+                if replay is not None:
+                    self._record(tool.name, caller, ok=True, started=started, params=params)
+                    return {
+                        "tool": tool.name,
+                        "params": params,
+                        "status": "success",
+                        "result": replay,
+                    }
             if tool.writes:
                 pending = self._pending_audit(tool, caller, params)
-            ctx = self.tool_context(caller, tool, audit=pending)
-            result = await tool.invoke(args, ctx)
+            ctx = self.tool_context(caller, tool, audit=pending, keyed=keyed)
+            result = await tool.invoke({k: v for k, v in args.items() if k != IDEMPOTENCY_ARG}, ctx)
+            if keyed is not None:
+                await self._remember(keyed, args, result)
         except OuroborosError as exc:
             self._record(tool.name, caller, ok=False, started=started, error=exc, params=params)
             if tool.writes:
@@ -327,6 +397,53 @@ class ToolRegistry:
             self._audit(tool, caller, params, outcome="ok")
         return {"tool": tool.name, "params": params, "status": "success", "result": result}
 
+    def _keyed(self, tool: Tool, args: Mapping[str, Any]) -> KeyedWrites | None:
+        """Return the call's KeyedWrites when a write tool got an ``idempotencyKey``."""
+        key = args.get(IDEMPOTENCY_ARG)
+        if key is None or not tool.writes:
+            return None
+        if not isinstance(key, str) or not 1 <= len(key) <= 200:
+            raise InvalidInputError(
+                f"{IDEMPOTENCY_ARG} must be a string of 1 to 200 characters",
+                details={"argument": IDEMPOTENCY_ARG},
+            )
+        store = self.recorder
+        if store is None or not callable(getattr(store, "tool_result", None)):
+            raise InvalidInputError(
+                f"{IDEMPOTENCY_ARG} needs a store to keep results in; this registry has none"
+            )
+        return KeyedWrites(store, tool.name, key)
+
+    @staticmethod
+    def _digest(args: Mapping[str, Any]) -> str:
+        body = {k: v for k, v in args.items() if k != IDEMPOTENCY_ARG}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+    async def _replay(self, keyed: KeyedWrites, args: Mapping[str, Any]) -> Any:
+        """Return the recorded result of an earlier call with the key (None: none yet).
+
+        Raises ConflictError when the key was used with other arguments."""
+        stored = await anyio.to_thread.run_sync(keyed.store.tool_result, keyed.tool, keyed.key)
+        if stored is None:
+            return None
+        if stored.get("args") != self._digest(args):
+            raise ConflictError(
+                f"{IDEMPOTENCY_ARG} {keyed.key!r} was already used for a {keyed.tool} call "
+                "with other arguments",
+                details={IDEMPOTENCY_ARG: keyed.key},
+            )
+        return stored.get("result")
+
+    async def _remember(self, keyed: KeyedWrites, args: Mapping[str, Any], result: Any) -> None:
+        from ouroboros.tools.shapes import wire
+
+        try:  # the writes are done (each keyed): a failure to record must not fail the call
+            await anyio.to_thread.run_sync(
+                keyed.store.tool_result_put, keyed.tool, keyed.key, self._digest(args), wire(result)
+            )
+        except OuroborosError:
+            log.warning("could not record the result of %s for its key", keyed.tool, exc_info=True)
+
     def call_sync(
         self, name: str, arguments: Mapping[str, Any] | str | None = None, **kw: Any
     ) -> dict[str, Any]:
@@ -338,13 +455,19 @@ class ToolRegistry:
         return anyio.run(_run)
 
     def tool_context(
-        self, caller: Caller, tool: Tool | None = None, *, audit: PendingAudit | None = None
+        self,
+        caller: Caller,
+        tool: Tool | None = None,
+        *,
+        audit: PendingAudit | None = None,
+        keyed: KeyedWrites | None = None,
     ) -> ToolContext:
         """Return the context a tool runs with for ``caller``.
 
         ``"audited"`` tells mutations that this registry audits the call (a write tool), so they
         do not audit it a second time; mutations reached any other way audit themselves.
-        ``"audit"`` (a ``PendingAudit``) lets the call's store write carry that audit record.
+        ``"audit"`` (a ``PendingAudit``) lets the call's store write carry that audit record;
+        ``"idempotency"`` (a ``KeyedWrites``) gives its store writes their keys.
         """
         if self.engine is None:
             raise RegistrationError("this tool registry has no engine to run tools with")
@@ -354,6 +477,8 @@ class ToolRegistry:
             context["audited"] = tool.writes
         if audit is not None:
             context["audit"] = audit
+        if keyed is not None:
+            context["idempotency"] = keyed
         return ToolContext(
             engine=self.engine,
             caller=caller,

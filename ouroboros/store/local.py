@@ -37,7 +37,7 @@ from ouroboros.store.tokens import Tokens
 from ouroboros.store.traversal import Traversal
 from ouroboros.store.vectors import VectorIndex
 
-__all__ = ["READ_METHODS", "WRITE_METHODS", "LocalStore"]
+__all__ = ["READ_METHODS", "WRITE_METHODS", "LocalStore", "idempotency_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ WRITE_METHODS = frozenset(
         "openapi_client_put",
         "openapi_client_delete",
         "restore_snapshot",
+        "tool_result_put",
     }
 )
 READ_METHODS = frozenset(
@@ -101,6 +102,7 @@ READ_METHODS = frozenset(
         "snapshot",
         "checkpoint",
         "info",
+        "tool_result",
     }
 )
 METHODS = WRITE_METHODS | READ_METHODS
@@ -109,6 +111,36 @@ IN_MEMORY_READS = frozenset(
     {"get_entity", "get_entities", "relations_of", "open_nodes", "counts", "search", "valid_from"}
 )
 RESULT_RETENTION_HOURS = 24
+MAX_KEY_CHARS = 200
+
+
+def idempotency_digest(key: Any, args: Sequence[Any], kw: Mapping[str, Any]) -> str:
+    """Return the digest of a keyed write's arguments (the audit record left out).
+
+    Raises InvalidInputError unless ``key`` is a string of 1 to MAX_KEY_CHARS characters.
+    """
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_CHARS:
+        raise InvalidInputError(
+            f"idempotencyKey must be a string of 1 to {MAX_KEY_CHARS} characters",
+            details={"idempotencyKey": key if isinstance(key, (str, int, float)) else None},
+        )
+    return hashlib.sha256(
+        json.dumps(
+            [list(args), {k: v for k, v in kw.items() if k != "audit"}],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+
+
+def replayed(stored: Mapping[str, Any], digest: str, what: str, key: str) -> Any:
+    """Return the first result of a keyed write; ConflictError if its arguments differed."""
+    if stored.get("args") != digest:
+        raise ConflictError(
+            f"idempotencyKey {key!r} was already used for a different {what} call",
+            details={"idempotencyKey": key},
+        )
+    return stored["result"]
 
 
 class LocalStore:
@@ -200,28 +232,14 @@ class LocalStore:
         """Run a write at most once per caller-supplied key: a repeat returns the first
         result; a repeat with other arguments is refused. Keys are kept RESULT_RETENTION_HOURS
         (with the RPC results, in the same table and transaction as the write)."""
-        if not isinstance(key, str) or not 1 <= len(key) <= 200:
-            raise InvalidInputError("idempotencyKey must be a string of 1 to 200 characters")
-        digest = hashlib.sha256(
-            json.dumps(
-                [list(args), {k: v for k, v in kw.items() if k != "audit"}],
-                sort_keys=True,
-                default=str,
-            ).encode()
-        ).hexdigest()
+        digest = idempotency_digest(key, args, kw)
         rid = f"idem:{method}:{key}"
         with self.db.transaction() as cur:
             row = cur.execute(
                 "SELECT result FROM rpc_results WHERE request_id = ?", [rid]
             ).fetchone()
             if row is not None:
-                stored = json.loads(row[0])
-                if stored.get("args") != digest:
-                    raise ConflictError(
-                        f"idempotencyKey {key!r} was already used for a different {method} call",
-                        details={"idempotencyKey": key},
-                    )
-                return stored["result"]
+                return replayed(json.loads(row[0]), digest, method, key)
             result = fn(*args, **kw)
             cur.execute(
                 "INSERT INTO rpc_results VALUES (?, ?, ?)",
@@ -259,6 +277,30 @@ class LocalStore:
             result = write(*args)
             self.telemetry.write_audit(row)
         return result
+
+    # --- keyed tool calls ------------------------------------------------------------------
+
+    def tool_result(self, tool: str, key: str) -> dict[str, Any] | None:
+        """Return ``{"args", "result"}`` of the tool call made with ``key``, or None."""
+        row = (
+            self.db.cursor()
+            .execute("SELECT result FROM rpc_results WHERE request_id = ?", [f"tool:{tool}:{key}"])
+            .fetchone()
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    def tool_result_put(self, tool: str, key: str, digest: str, result: Any) -> bool:
+        """Record a keyed tool call's result (kept RESULT_RETENTION_HOURS); return whether it
+        was new (a concurrent call with the key may have recorded it first)."""
+        rid = f"tool:{tool}:{key}"
+        with self.db.transaction() as cur:
+            if cur.execute("SELECT 1 FROM rpc_results WHERE request_id = ?", [rid]).fetchone():
+                return False
+            cur.execute(
+                "INSERT INTO rpc_results VALUES (?, ?, ?)",
+                [rid, json.dumps({"args": digest, "result": result}, ensure_ascii=False), utcnow()],
+            )
+        return True
 
     # --- memory --------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PG_SCHEMA_VERSION = 2
+PG_SCHEMA_VERSION = 3
 # version -> SQL that upgrades a database from version-1 to version. Add entries, never edit.
 # A new database gets pgschema.sql (version 1) and then every step, so each table is defined once.
 MIGRATIONS: dict[int, str] = {
@@ -57,6 +57,21 @@ MIGRATIONS: dict[int, str] = {
         created_at   timestamp NOT NULL,
         updated_at   timestamp NOT NULL
     );
+    """,
+    # Issue 11: results of keyed writes and tool calls (idempotencyKey), entity aliases.
+    3: """
+    CREATE TABLE write_results (
+        request_id text      PRIMARY KEY,
+        result     text      NOT NULL,
+        created_at timestamp NOT NULL
+    );
+    CREATE TABLE aliases (
+        norm       text      PRIMARY KEY,
+        alias      text      NOT NULL,
+        entity_id  bigint    NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
+        created_at timestamp NOT NULL
+    );
+    CREATE INDEX aliases_by_entity ON aliases (entity_id);
     """,
 }
 MIGRATION_LOCK = 0x0B0B05  # pg_advisory_xact_lock key: one migrating instance at a time

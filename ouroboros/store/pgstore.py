@@ -24,6 +24,7 @@ import itertools
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, cast
 
 import networkx as nx
@@ -40,7 +41,13 @@ from ouroboros.store.analysis import analyze, contains_phrase, parse_query
 from ouroboros.store.apiclients import ApiClients
 from ouroboros.store.clock import iso, utcnow
 from ouroboros.store.graph import _missing_error
-from ouroboros.store.local import METHODS, WRITE_METHODS
+from ouroboros.store.local import (
+    METHODS,
+    RESULT_RETENTION_HOURS,
+    WRITE_METHODS,
+    idempotency_digest,
+    replayed,
+)
 from ouroboros.store.memory import Memory
 from ouroboros.store.pgdatabase import PgCursor, PgDatabase
 from ouroboros.store.search import MAX_LIMIT, MODES, NO_EMBEDDER_NOTE
@@ -218,6 +225,11 @@ class PgStore:
             self.apiclients = ApiClients(db)
             self.telemetry = PgTelemetry(db)
             self.algorithms = PgAlgorithms(self)
+            with self.db.transaction() as cur:
+                cur.execute(
+                    "DELETE FROM write_results WHERE created_at < ?",
+                    [utcnow() - timedelta(hours=RESULT_RETENTION_HOURS)],
+                )
         except BaseException:
             self.db.close()
             raise
@@ -236,12 +248,61 @@ class PgStore:
             raise InvalidInputError(f"unknown store operation {method!r}")
         fn = getattr(self, method, None)
         kw = dict(kwargs or {})
-        # The temporal, sources and idempotency operations (issue #11) exist on DuckDB only
-        # for now: say so in the one error shape instead of failing with an AttributeError.
-        if fn is None or kw.pop("idempotency_key", None) is not None:
-            what = method if fn is None else "idempotency_key"
-            raise StoreError(f"{what} is not available on the PostgreSQL backend yet (DuckDB only)")
+        # The temporal and sources operations (issue #11) exist on DuckDB only for now: say
+        # so in the one error shape instead of failing with an AttributeError.
+        if fn is None:
+            raise StoreError(
+                f"{method} is not available on the PostgreSQL backend yet (DuckDB only)"
+            )
+        key = kw.pop("idempotency_key", None)
+        if key is not None and method in WRITE_METHODS:
+            return self._idempotent(method, key, fn, args, kw)
         return self.db.run(lambda: fn(*args, **kw), write=method in WRITE_METHODS)
+
+    def _idempotent(
+        self, method: str, key: Any, fn: Any, args: Sequence[Any], kw: dict[str, Any]
+    ) -> Any:
+        """Run a write at most once per key, as on DuckDB: the result is stored in the write's
+        transaction; two instances racing on one key meet at the primary key, and the loser
+        (rolled back whole, then retried by ``run``) reads the winner's result."""
+        digest = idempotency_digest(key, args, kw)
+        rid = f"idem:{method}:{key}"
+
+        def work() -> Any:
+            with self.db.transaction() as cur:
+                row = cur.execute(
+                    "SELECT result FROM write_results WHERE request_id = ?", [rid]
+                ).fetchone()
+                if row is not None:
+                    return replayed(json.loads(row[0]), digest, method, key)
+                result = fn(*args, **kw)
+                cur.execute(
+                    "INSERT INTO write_results VALUES (?, ?, ?)",
+                    [rid, json.dumps({"args": digest, "result": result}), utcnow()],
+                )
+            return result
+
+        return self.db.run(work, write=True)
+
+    def tool_result(self, tool: str, key: str) -> dict[str, Any] | None:
+        """Return ``{"args", "result"}`` of the tool call made with ``key``, or None."""
+        row = self.db.fetchone(
+            "SELECT result FROM write_results WHERE request_id = ?", [f"tool:{tool}:{key}"]
+        )
+        return None if row is None else dict(json.loads(row[0]))
+
+    def tool_result_put(self, tool: str, key: str, digest: str, result: Any) -> bool:
+        """Record a keyed tool call's result; return whether it was new."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO write_results VALUES (?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
+                [
+                    f"tool:{tool}:{key}",
+                    json.dumps({"args": digest, "result": result}),
+                    utcnow(),
+                ],
+            )
+            return bool(cur.raw.rowcount)
 
     def answers_in_memory(self, method: str, *args: Any) -> bool:
         """Never: every read is a database round trip."""
@@ -1175,8 +1236,8 @@ class PgStore:
         rows = parse_snapshot(data)
         with self.db.transaction() as cur:
             cur.execute(
-                "TRUNCATE memory, entities, observations, relations, postings, events, audit, "
-                "tokens RESTART IDENTITY"
+                "TRUNCATE memory, entities, observations, relations, postings, events, audit, aliases, "
+                "write_results, tokens RESTART IDENTITY"
             )
             raw = cur.raw
             for table, cols, data_rows in (

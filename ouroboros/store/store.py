@@ -158,6 +158,17 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # --- keyed tool calls ------------------------------------------------------------------
+
+    def tool_result(self, tool: str, key: str) -> dict[str, Any] | None:
+        """Return ``{"args", "result"}`` recorded for the call of ``tool`` with ``key``, or
+        None (what a tool registry replays for a repeated ``idempotencyKey``)."""
+        return self._call("tool_result", tool, key)
+
+    def tool_result_put(self, tool: str, key: str, digest: str, result: Any) -> bool:
+        """Record a keyed tool call's result (kept 24 hours); return whether it was new."""
+        return bool(self._call("tool_result_put", tool, key, digest, result))
+
     # --- memory --------------------------------------------------------------------------
 
     def memory_get(self, key: str) -> dict[str, Any] | None:

@@ -65,7 +65,7 @@ def test_schema_reflects_the_index(client) -> None:
     assert "people__count(params: JSON): Int" in sdl
     assert "greeting(style: JSON): String" in sdl
     assert "friends: [Person]" in sdl  # a join typed by what its items can reach
-    assert "note_add(key: String!, text: String!): JSON" in sdl
+    assert "note_add(key: String!, text: String!, idempotencyKey: String): JSON" in sdl
     assert "system__healthy_QMARK_(params: JSON): Boolean" in sdl or "system__healthy_QMARK_" in sdl
 
 
