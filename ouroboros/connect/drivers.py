@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -27,8 +28,6 @@ from ouroboros.connect.runner import Failure, Invoke, Mutate, Parallel, Run
 from ouroboros.errors import ResolverTimeoutError
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
-
     from ouroboros.connect.env import Env
     from ouroboros.connect.operations import Mutation, Resolver
 
@@ -216,19 +215,45 @@ def _mutate_sync(run: Run, eff: Mutate) -> Any:
     return out
 
 
+def _in_turn(gens: list[Generator[Any, Any, Any]]) -> Generator[Any, Any, list[Any]]:
+    """Run ``Parallel`` branches one after another (the sync driver's ``Parallel``)."""
+    out = []
+    for g in gens:
+        out.append((yield g))
+    return out
+
+
 def drive_sync(run: Run, gen: Generator[Any, Any, Any]) -> Any:
-    """Run the runner generator ``gen`` to completion, executing its effects inline."""
+    """Run the runner generator ``gen`` to completion, executing its effects inline.
+
+    A trampoline: a generator yielded as an effect is a call, pushed on an explicit stack and
+    resumed with its return value in the caller, so no Python recursion grows with the depth of
+    the runner's calls (resolver chains, nested inputs, joins).
+    """
+    stack = [gen]
+    top = gen
     send: Any = None
     while True:
         try:
-            eff = gen.send(send)
+            eff = top.send(send)
         except StopIteration as stop:
-            return stop.value
+            stack.pop()
+            if not stack:
+                return stop.value
+            top = stack[-1]
+            send = stop.value
+            continue
         kind = type(eff)
         if kind is Invoke:
             send = _invoke_sync(run, eff)
+        elif kind is GeneratorType:
+            stack.append(eff)
+            top = eff
+            send = None
         elif kind is Parallel:
-            send = [drive_sync(run, g) for g in eff.gens]
+            top = _in_turn(eff.gens)
+            stack.append(top)
+            send = None
         elif kind is Mutate:
             send = _mutate_sync(run, eff)
         else:  # pragma: no cover - a bug in the runner
@@ -320,76 +345,110 @@ def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
 _START: Any = object()
 
 
-def _advance_inline(run: Run, gen: Generator[Any, Any, Any]) -> tuple[bool, Any]:
-    """Drive ``gen`` while its effects run on the spot; return ``(True, result)`` when it
-    finished, or ``(False, effect)`` with the first effect that needs the event loop."""
-    send: Any = None
+def _advance(run: Run, stack: list[Generator[Any, Any, Any]], send: Any) -> tuple[bool, Any]:
+    """Drive the generator ``stack`` (a strand: callers below, callees above) while its effects
+    run on the spot; return ``(True, result)`` when its bottom generator finished, or
+    ``(False, effect)`` with the first effect that needs the event loop (or is a ``Parallel``).
+    """
+    top = stack[-1]
     while True:
         try:
-            eff = gen.send(send)
+            eff = top.send(send)
         except StopIteration as stop:
-            return True, stop.value
-        if type(eff) is not Invoke:
-            return False, eff
-        out = _invoke_inline(run, eff)
-        if out is None:
-            return False, eff
-        send = out
+            stack.pop()
+            if not stack:
+                return True, stop.value
+            top = stack[-1]
+            send = stop.value
+            continue
+        kind = type(eff)
+        if kind is GeneratorType:
+            stack.append(eff)
+            top = eff
+            send = None
+            continue
+        if kind is Invoke:
+            out = _invoke_inline(run, eff)
+            if out is not None:
+                send = out
+                continue
+        return False, eff
 
 
-async def _parallel(run: Run, gens: list[Generator[Any, Any, Any]]) -> list[Any]:
-    """Run branches concurrently. Each is first driven on the spot as far as its effects allow
-    (what a task would do before its first await, in the same order); only branches left
-    waiting on a thread, a coroutine or a nested ``Parallel`` get a task (none when one is left).
-    """
-    results: list[Any] = [None] * len(gens)
-    waiting: list[tuple[int, Generator[Any, Any, Any], Any]] = []
-    for i, g in enumerate(gens):
-        done, value = _advance_inline(run, g)
-        if done:
-            results[i] = value
-        else:
-            waiting.append((i, g, value))
-    if not waiting:
-        return results
-    if len(waiting) == 1:
-        i, g, eff = waiting[0]
-        results[i] = await drive_async(run, g, eff)
-        return results
+def _collect(results: list[Any], i: int) -> Generator[Any, Any, list[Any]]:
+    """Receive branch ``i``'s result into ``results`` and return them all (see ``_drive``)."""
+    results[i] = yield _START
+    return results
 
-    async def branch(i: int, g: Generator[Any, Any, Any], eff: Any) -> None:
-        results[i] = await drive_async(run, g, eff)
+
+async def _branches(
+    run: Run,
+    results: list[Any],
+    waiting: list[tuple[int, list[Generator[Any, Any, Any]], Any]],
+) -> list[Any]:
+    """Run the branches still waiting, one anyio task each (a task starts on a fresh stack)."""
+
+    async def branch(i: int, stack: list[Generator[Any, Any, Any]], eff: Any) -> None:
+        results[i] = await _drive(run, stack, eff)
 
     try:
         async with anyio.create_task_group() as tg:
-            for i, g, eff in waiting:
-                tg.start_soon(branch, i, g, eff)
+            for i, stack, eff in waiting:
+                tg.start_soon(branch, i, stack, eff)
     except BaseExceptionGroup as group:
         leaf = _first_error(group)
         raise leaf from leaf.__cause__
     return results
 
 
-async def drive_async(run: Run, gen: Generator[Any, Any, Any], first: Any = _START) -> Any:
-    """Run the runner generator ``gen`` to completion with anyio (concurrent where it may).
+async def _drive(run: Run, stack: list[Generator[Any, Any, Any]], eff: Any) -> Any:
+    """Run the strand ``stack`` to completion with anyio; ``eff``: the effect its top generator
+    is waiting on, or ``_START`` to resume it with ``None``.
 
-    ``first``: an effect ``gen`` already yielded and is waiting on (resuming a branch).
+    ``Parallel`` branches are first driven on the spot as far as their effects allow (what a
+    task would do before its first await, in the same order). Only branches left waiting get a
+    task; when one is left it is spliced onto this strand (above a ``_collect`` that gathers
+    the results), so nested ``Parallel`` effects never nest Python calls.
     """
     send: Any = None
-    eff = first
     while True:
         if eff is _START:
-            try:
-                eff = gen.send(send)
-            except StopIteration as stop:
-                return stop.value
+            done, eff = _advance(run, stack, send)
+            if done:
+                return eff
         kind = type(eff)
         if kind is Invoke:
             send = await _invoke_async(run, eff)
         elif kind is Parallel:
-            send = await _parallel(run, eff.gens)
+            gens = eff.gens
+            results: list[Any] = [None] * len(gens)
+            waiting: list[tuple[int, list[Generator[Any, Any, Any]], Any]] = []
+            for i, g in enumerate(gens):
+                branch = [g]
+                done, value = _advance(run, branch, None)
+                if done:
+                    results[i] = value
+                else:
+                    waiting.append((i, branch, value))
+            if len(waiting) == 1:
+                i, branch, eff = waiting[0]
+                collect = _collect(results, i)
+                next(collect)
+                stack.append(collect)
+                stack.extend(branch)
+                continue  # handle the branch's pending effect on this strand
+            send = await _branches(run, results, waiting) if waiting else results
         elif kind is Mutate:
             send = await _mutate_async(run, eff)
         else:  # pragma: no cover - a bug in the runner
             raise TypeError(f"unknown effect {eff!r}")
         eff = _START
+
+
+async def drive_async(run: Run, gen: Generator[Any, Any, Any]) -> Any:
+    """Run the runner generator ``gen`` to completion with anyio (concurrent where it may).
+
+    A trampoline like ``drive_sync``: the generators of one strand of work sit on an explicit
+    stack; concurrent ``Parallel`` branches that wait run as anyio tasks, each with its own.
+    """
+    return await _drive(run, [gen], _START)

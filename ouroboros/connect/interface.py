@@ -42,7 +42,7 @@ from ouroboros.errors import EQLError, QueryLimitError
 
 __all__ = ["Engine"]
 
-_TOO_DEEP = "the query or the resolver chains it needs are too deep to run (Python recursion limit)"
+_TOO_DEEP = "the query is nested too deeply to run (Python recursion limit)"
 
 
 @dataclass(slots=True)

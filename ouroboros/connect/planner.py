@@ -63,7 +63,7 @@ class Plan:
     ``to_data()`` returns the plan as resolver / AND / OR node records (see ``render``).
     """
 
-    __slots__ = ("available", "nodes", "params", "requests", "roots", "unreachable")
+    __slots__ = ("available", "closures", "nodes", "params", "requests", "roots", "unreachable")
 
     def __init__(
         self,
@@ -81,6 +81,8 @@ class Plan:
         self.nodes = nodes
         self.unreachable = unreachable
         self.params = params
+        # The runner's memo: id(node) -> names of the resolvers under it (None: too many).
+        self.closures: dict[int, frozenset[str] | None] = {}
 
     @property
     def required_unreachable(self) -> dict[Keyword, str]:

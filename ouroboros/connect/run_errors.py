@@ -44,7 +44,7 @@ MUTATION_ERROR_KEY = Keyword("ouroboros/mutation-error")
 class ErrorRecord:
     """Why an attribute is missing on one entity: a cause from the closed set, and a message."""
 
-    __slots__ = ("cause", "exc", "message", "resolver")
+    __slots__ = ("cause", "exc", "message", "origin", "resolver")
 
     def __init__(
         self,
@@ -52,11 +52,16 @@ class ErrorRecord:
         message: str,
         exc: BaseException | None = None,
         resolver: str | None = None,
+        origin: str | None = None,
     ) -> None:
         self.cause = cause
         self.message = message
         self.exc = exc
         self.resolver = resolver
+        # Where a chain of missing inputs began (the first failure's message): a record made
+        # from this one quotes it instead of this message, so messages along a chain of 10,000
+        # resolvers stay short instead of repeating every link.
+        self.origin = origin
 
     def to_data(self) -> dict[str, str]:
         return {"cause": self.cause, "message": self.message}
@@ -231,17 +236,22 @@ def note_missing_inputs(
         recs = errors.get(id(e), {})
         failed: ErrorRecord | None = None
         whys = []
+        origins = []
         for dep in lacking:
             prior = recs.get(dep)
+            first = None if prior is None else prior.origin or prior.message
+            if first is not None:
+                origins.append(first)
             if prior is not None and prior.cause in ("node-exception", "ancestor-error"):
                 failed = failed or prior
-                whys.append(f"input {attr_text(dep)} of resolver {r.name} failed: {prior.message}")
+                whys.append(f"input {attr_text(dep)} of resolver {r.name} failed: {first}")
             else:
-                why = f": {prior.message}" if prior is not None else ""
+                why = f": {first}" if first is not None else ""
                 whys.append(f"input {attr_text(dep)} of resolver {r.name} is missing{why}")
         message = "; ".join(whys)
+        origin = "; ".join(origins) if origins else None
         if failed is not None:
-            rec = ErrorRecord("ancestor-error", message, failed.exc, failed.resolver)
+            rec = ErrorRecord("ancestor-error", message, failed.exc, failed.resolver, origin)
         else:
-            rec = ErrorRecord("attribute-missing", message)
+            rec = ErrorRecord("attribute-missing", message, origin=origin)
         run.record(e, attr, rec)

@@ -63,6 +63,9 @@ class Run:
                 f"{old.message}; then {rec.message}",
                 grave.exc or old.exc or rec.exc,
                 grave.resolver or old.resolver or rec.resolver,
+                None
+                if old.origin is None and rec.origin is None
+                else f"{old.origin or old.message}; then {rec.origin or rec.message}",
             )
         recs[attr] = rec
 

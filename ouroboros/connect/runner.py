@@ -8,7 +8,10 @@ of the level and run them as the next level.
 
 The runner is written as generators that *yield effects* (``Invoke`` a resolver step, ``Mutate``,
 run generators in ``Parallel``); ``drivers.py`` executes them synchronously or with anyio, so both
-modes share one implementation and only the async driver pays for concurrency.
+modes share one implementation and only the async driver pays for concurrency. A generator calls
+another by yielding it (``outs = yield run_level(...)``), never with ``yield from``: the drivers
+keep the generators on an explicit stack, so a chain of 10,000 resolvers (or a deep nested input)
+runs without Python recursion.
 
 Order per entity level: mutations (root only), resolvers of the plan, placeholders, idents, joins
 (over data already present or resolved), then the result is selected in the shape asked for.
@@ -94,8 +97,8 @@ def run_request(run: Run, level: Level, entity: dict[Any, Any]) -> Effects:
         raise_unreachable(plan, where, 0, entity)
     head: dict[Any, Any] = {}
     for call, sub in level.calls:
-        head[call.key] = yield from _run_mutation(run, call, sub, entity)
-    outs = yield from run_level(run, level, [entity], where)
+        head[call.key] = yield _run_mutation(run, call, sub, entity)
+    outs = yield run_level(run, level, [entity], where)
     result: dict[Any, Any] = outs[0]
     if head:
         errors = result.pop(ERRORS_KEY, None) or {}
@@ -132,11 +135,11 @@ def _run_mutation(run: Run, call: Any, sub: Level | None, entity: dict[Any, Any]
         return outcome
     where = Where(None, name)
     if isinstance(outcome, Mapping):
-        outs = yield from run_level(run, sub, [dict(outcome)], where)
+        outs = yield run_level(run, sub, [dict(outcome)], where)
         return outs[0]
     if isinstance(outcome, (list, tuple)):
         items = [dict(x) for x in outcome if isinstance(x, Mapping)]
-        outs = yield from run_level(run, sub, items, Where(where, name, [outcome], [len(items)]))
+        outs = yield run_level(run, sub, items, Where(where, name, [outcome], [len(items)]))
         return outs
     return outcome
 
@@ -174,10 +177,10 @@ def run_level(
                 note_unreachable(run, plan, group, entities, where, soft)
             if plan.roots:
                 if run.is_async and len(plan.roots) > 1:
-                    yield from _run_concurrently(run, plan, plan.roots, group, where)
+                    yield _run_concurrently(run, plan, plan.roots, group, where)
                 else:
                     for node in plan.roots:
-                        yield from _run_attr(run, plan, node, group, where)
+                        yield _run_attr(run, plan, node, group, where)
     subs: list[Effects] = []
     for ph in level.placeholders:
         base = sources if ph.fresh and sources is not None else entities
@@ -192,7 +195,7 @@ def run_level(
     else:
         extras = []
         for sub in subs:
-            extras.append((yield from sub))
+            extras.append((yield sub))
     return select_results(run, level, entities, where, extras, soft)
 
 
@@ -202,7 +205,7 @@ def _run_placeholder(
     if params:  # placeholder params become data of a new entity (Pathom's placeholder-data-params)
         clean = {k: v for k, v in params.items() if k != OPTIONAL_KEY}
         entities = [{**e, **clean} for e in entities]
-    outs = yield from run_level(run, level, entities, where, soft=soft)
+    outs = yield run_level(run, level, entities, where, soft=soft)
     return outs, True
 
 
@@ -215,30 +218,70 @@ def _run_ident(
         seed = dict(stored) if isinstance(stored, Mapping) else {}
         seed.setdefault(key[0], key[1])
         seeds.append(seed)
-    outs = yield from run_level(run, level, seeds, Where(where, key), soft=soft)
+    outs = yield run_level(run, level, seeds, Where(where, key), soft=soft)
     return outs, True
 
 
 # --- resolving attributes ------------------------------------------------------------------
 
 
-def _closure(node: AttrNode, into: set[str]) -> set[str]:
-    for step in node.options:
-        if step.resolver.name not in into:
-            into.add(step.resolver.name)
+CLOSURE_CAP = 2048
+"""Resolver sets larger than this are not tracked for concurrency (see ``_closure``)."""
+
+
+def _closure(plan: Plan, root: AttrNode) -> frozenset[str] | None:
+    """Return the names of every resolver ``root`` may call, or None past ``CLOSURE_CAP``.
+
+    Memoised on the plan (plans are cached, so this is paid once per plan) and built bottom-up
+    from the dependencies' sets, iteratively: chains may be thousands long.
+    """
+    memo = plan.closures
+    hit = memo.get(id(root), memo)
+    if hit is not memo:
+        return hit  # type: ignore[return-value]
+    stack: list[tuple[AttrNode, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in memo:
+            continue
+        if not ready:
+            stack.append((node, True))
+            for step in node.options:
+                stack.extend((d, False) for d in step.requires if id(d) not in memo)
+                stack.extend((d, False) for d in step.optionals if id(d) not in memo)
+            continue
+        names: set[str] | None = set()
+        for step in node.options:
+            assert names is not None
+            names.add(step.resolver.name)
             for dep in (*step.requires, *step.optionals):
-                _closure(dep, into)
-    return into
+                sub = memo[id(dep)]
+                if sub is None or len(names) + len(sub) > CLOSURE_CAP:
+                    names = None
+                    break
+                names.update(sub)
+            if names is None:
+                break
+        memo[id(node)] = None if names is None else frozenset(names)
+    return memo[id(root)]
 
 
 def _run_concurrently(
     run: Run, plan: Plan, nodes: tuple[AttrNode, ...], entities: list[Any], where: Where
 ) -> Effects:
     """Run attribute nodes concurrently, except nodes that share a resolver: those run one after
-    another, so a shared dependency is called once and the second node finds its data."""
+    another, so a shared dependency is called once and the second node finds its data.
+
+    A node whose resolvers are too many to track (``CLOSURE_CAP``) may share one with any
+    other, so then every node runs one after another.
+    """
     groups: list[tuple[set[str], list[AttrNode]]] = []
     for node in nodes:
-        names = _closure(node, set())
+        closure = _closure(plan, node)
+        if closure is None:
+            groups = [(set(), list(nodes))]
+            break
+        names = set(closure)
         joined = [g for g in groups if not g[0].isdisjoint(names)]
         if not joined:
             groups.append((names, [node]))
@@ -252,7 +295,7 @@ def _run_concurrently(
             groups.remove(other)
     if len(groups) == 1:
         for node in groups[0][1]:
-            yield from _run_attr(run, plan, node, entities, where)
+            yield _run_attr(run, plan, node, entities, where)
         return
     yield Parallel([_run_serially(run, plan, members, entities, where) for _, members in groups])
 
@@ -261,7 +304,7 @@ def _run_serially(
     run: Run, plan: Plan, nodes: list[AttrNode], entities: list[Any], where: Where
 ) -> Effects:
     for node in nodes:
-        yield from _run_attr(run, plan, node, entities, where)
+        yield _run_attr(run, plan, node, entities, where)
 
 
 def _run_attr(run: Run, plan: Plan, node: AttrNode, entities: list[Any], where: Where) -> Effects:
@@ -273,7 +316,7 @@ def _run_attr(run: Run, plan: Plan, node: AttrNode, entities: list[Any], where: 
     if len(options) > 1:
         options = choose_order(options, run.engine.weights)
     for step in options:
-        yield from _run_step(run, plan, step, attr, pending, where)
+        yield _run_step(run, plan, step, attr, pending, where)
         pending = [e for e in pending if attr not in e]
         if not pending:
             return
@@ -287,6 +330,7 @@ def _run_attr(run: Run, plan: Plan, node: AttrNode, entities: list[Any], where: 
                 f"All paths from an OR node failed. Expected {attr_text(attr)}: {rec.message}",
                 rec.exc,
                 rec.resolver,
+                rec.origin,
             )
 
 
@@ -364,10 +408,10 @@ def _run_step(
     deps = (*step.requires, *step.optionals)
     if deps:
         if run.is_async and len(deps) > 1:
-            yield from _run_concurrently(run, plan, deps, entities, where)
+            yield _run_concurrently(run, plan, deps, entities, where)
         else:
             for dep in deps:
-                yield from _run_attr(run, plan, dep, entities, where)
+                yield _run_attr(run, plan, dep, entities, where)
     r = step.resolver
     required = r.input.required
     if not required:
@@ -383,10 +427,10 @@ def _run_step(
         return
     nested_values: list[dict[Any, Any]] | None = None
     if step.nested:
-        ready, nested_values = yield from _nested_inputs(run, step, attr, ready, where)
+        ready, nested_values = yield _nested_inputs(run, step, attr, ready, where)
         if not ready:
             return
-    yield from call_resolver(run, plan, r, attr, ready, where, nested_values)
+    yield call_resolver(run, plan, r, attr, ready, where, nested_values)
 
 
 def _nested_inputs(
@@ -399,7 +443,7 @@ def _nested_inputs(
         # {:children ...} directly in the input: the children get the whole input shape again
         sub_shape = step.resolver.input if shape.recursive else shape
         spec = JoinSpec(key=key, params={}, child=shape_level(sub_shape))
-        joined, _ = yield from _run_join(run, None, spec, ready, where, None, True)
+        joined, _ = yield _run_join(run, None, spec, ready, where, None, True)
         for i, value in enumerate(joined):
             if value is MISSING:
                 continue
@@ -481,12 +525,12 @@ def _run_join(
         children, counts, child_seen = gather_children(vals, entities, seen, track, map_container)
     child_where = Where(where, key, vals, counts, map_container=map_container)
     if spec.branches:
-        outs = yield from _run_union(run, spec, children, child_where, soft)
+        outs = yield _run_union(run, spec, children, child_where, soft)
         simple = False
     elif child_level is None:
         outs = children
     else:
-        outs = yield from run_level(run, child_level, children, child_where, child_seen, soft)
+        outs = yield run_level(run, child_level, children, child_where, child_seen, soft)
     if simple:  # every value was a list of maps, or every value a map: put the outputs back
         if type(vals[0]) is dict:
             return outs, True
@@ -509,9 +553,7 @@ def _run_union(
     for (_, level), idxs in zip(spec.branches, per_branch, strict=True):
         if not idxs:
             continue
-        branch_outs = yield from run_level(
-            run, level, [children[i] for i in idxs], where, soft=soft
-        )
+        branch_outs = yield run_level(run, level, [children[i] for i in idxs], where, soft=soft)
         for i, out in zip(idxs, branch_outs, strict=True):
             outs[i] = out
     return outs
