@@ -1,9 +1,15 @@
-"""The live event feed: tool calls, queries, writes, requests, agent turns and errors, in process.
+"""The live event feed: tool calls, queries, writes, requests, agent turns and errors.
 
 ``publish(kind, name, ok=..., duration_ms=..., details=...)`` is cheap and thread-safe; it keeps
 the last ``RECENT`` events and hands each to every subscriber (the dashboard's WebSocket). A slow
 subscriber loses events (its queue is bounded) rather than slowing the caller. Details are
 redacted before they are kept.
+
+Across processes: the feed itself is per process, and the store carries it between processes
+on one database (``ouroboros.store.eventrelay``). It listens to this process's events
+(``add_listener``: called for each event published here, never for one received) and hands
+events from other processes to ``receive``, which keeps and sends them like local ones, with
+``"origin": {"pid": ...}`` added.
 
 Kinds used: ``request`` (HTTP), ``query`` (EQL), ``tool``, ``write`` (a tool that writes),
 ``model`` (an LLM call), ``agent`` (an agent turn: call ``publish("agent", ...)``), ``error``.
@@ -16,13 +22,24 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ouroboros.observe.context import current_request_id
 from ouroboros.observe.redact import redact_mapping
 
-__all__ = ["RECENT", "Subscription", "publish", "recent", "subscribe"]
+__all__ = [
+    "RECENT",
+    "Subscription",
+    "add_listener",
+    "has_subscribers",
+    "publish",
+    "receive",
+    "recent",
+    "remove_listener",
+    "subscribe",
+    "subscribed",
+]
 
 RECENT = 500
 _QUEUE = 1000
@@ -31,6 +48,9 @@ _lock = threading.Lock()
 _recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
 _subscribers: list[Subscription] = []
 _ids = itertools.count(1)
+_listeners: list[Callable[[dict[str, Any]], None]] = []
+subscribed = threading.Event()
+"""Set while at least one subscriber is open (relays fetch other processes' events only then)."""
 
 
 class Subscription:
@@ -56,6 +76,8 @@ class Subscription:
         with _lock:
             if self in _subscribers:
                 _subscribers.remove(self)
+            if not _subscribers:
+                subscribed.clear()
 
 
 def subscribe() -> Subscription:
@@ -63,7 +85,28 @@ def subscribe() -> Subscription:
     sub = Subscription(asyncio.get_running_loop())
     with _lock:
         _subscribers.append(sub)
+        subscribed.set()
     return sub
+
+
+def has_subscribers() -> bool:
+    """Return whether anyone is watching the feed in this process."""
+    return subscribed.is_set()
+
+
+def add_listener(listener: Callable[[dict[str, Any]], None]) -> None:
+    """Call ``listener(event)`` for each event published in this process (it must be quick and
+    must not raise; a relay queues the event)."""
+    with _lock:
+        if listener not in _listeners:
+            _listeners.append(listener)
+
+
+def remove_listener(listener: Callable[[dict[str, Any]], None]) -> None:
+    """Stop calling ``listener``."""
+    with _lock:
+        if listener in _listeners:
+            _listeners.remove(listener)
 
 
 def publish(
@@ -85,15 +128,53 @@ def publish(
         "request_id": current_request_id(),
         "details": redact_mapping(dict(details)) if details else {},
     }
+    listeners = _deliver(event)
+    for listener in listeners:
+        try:
+            listener(event)
+        except Exception:  # a relay must never break the caller
+            pass
+    return event
+
+
+def receive(event: Mapping[str, Any], origin: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Keep and send an event published by another process (its ``origin``, e.g. its pid);
+    return it, or None for something that is not an event. Listeners are not called (the
+    event is already shared). Never raises."""
+    try:
+        kind, name = event["kind"], event["name"]
+        if not isinstance(kind, str) or not isinstance(name, str):
+            return None
+        details = event.get("details")
+        duration = event.get("duration_ms")
+        received: dict[str, Any] = {
+            "id": next(_ids),
+            "time": float(event.get("time") or time.time()),
+            "kind": kind[:100],
+            "name": name[:300],
+            "ok": bool(event.get("ok", True)),
+            "duration_ms": None if duration is None else round(float(duration), 3),
+            "request_id": event.get("request_id"),
+            "details": redact_mapping(dict(details)) if isinstance(details, Mapping) else {},
+            "origin": dict(origin),
+        }
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    _deliver(received)
+    return received
+
+
+def _deliver(event: dict[str, Any]) -> list[Callable[[dict[str, Any]], None]]:
     with _lock:
         _recent.append(event)
         subscribers = list(_subscribers)
+        listeners = list(_listeners)
     for sub in subscribers:
         try:
             sub.loop.call_soon_threadsafe(sub._offer, event)
         except RuntimeError:  # that loop is closed: drop the subscriber
             sub.close()
-    return event
+    return listeners
 
 
 def recent(limit: int = RECENT) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ouroboros.errors import StoreBusyError, StoreError
 from ouroboros.store.embedding import Embedder
+from ouroboros.store.eventrelay import OwnerHub
 from ouroboros.store.local import LocalStore
 from ouroboros.store.rpc import PROTOCOL, OwnerGone, RpcClient, RpcServer
 
@@ -62,6 +63,7 @@ class Owner:
         self.refs = 1
         self.local = LocalStore(path, embedder=embedder, timeout=timeout)
         self.sock_path = socket_path(path)
+        self.hub = OwnerHub()  # the live event feed of every process on this file
         try:
             self.server = RpcServer(
                 self.sock_path,
@@ -69,12 +71,15 @@ class Owner:
                 {"protocol": PROTOCOL, "pid": os.getpid(), "path": path},
             )
         except BaseException:
+            self.hub.close()
             self.local.close()
             raise
 
     def _handle(
         self, method: str, args: list[Any], kwargs: dict[str, Any], rid: str | None, retry: bool
     ) -> Any:
+        if method in ("_events_put", "_events_get"):
+            return self.hub.handle(method, args)
         return self.local.execute(method, args, kwargs, request_id=rid, retry=retry)
 
     def release(self) -> None:
@@ -84,6 +89,7 @@ class Owner:
             if self.refs > 0:
                 return
             _owners.pop(self.path, None)
+        self.hub.close()  # ends the clients' long polls, so no request keeps us waiting
         self.server.stop_accepting()
         try:
             self.local.close()

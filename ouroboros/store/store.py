@@ -21,6 +21,7 @@ from ouroboros.config import data_dir_db_path, default_db_path
 from ouroboros.errors import StoreError
 from ouroboros.observe.store import observed
 from ouroboros.store.embedding import Embedder
+from ouroboros.store.eventrelay import client_relay
 from ouroboros.store.local import WRITE_METHODS, LocalStore
 from ouroboros.store.location import parse_location
 from ouroboros.store.ownership import Owner, elect
@@ -73,6 +74,9 @@ class Store:
         else:
             self._target = elect(path, embedder, timeout)
         self._aio: Any = None
+        self._release_relay: Any = None
+        if isinstance(self._target, RpcClient):  # our live events to the owner and back
+            self._release_relay = client_relay(path, self)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -128,6 +132,23 @@ class Store:
                 retry = True
         raise StoreError(f"{method}: the store owner kept going away; gave up")
 
+    def _owner_call(self, method: str, args: list[Any]) -> Any:
+        """Run one of the owner's own methods (the event hub's ``_events_put`` /
+        ``_events_get``) in the owner, this process or another; None without an owner."""
+        for _ in range(MAX_FAILOVERS + 1):
+            if self._closed:
+                raise StoreError("the store is closed")
+            target, generation = self._target, self._generation
+            if isinstance(target, Owner):
+                return target.hub.handle(method, args)
+            if not isinstance(target, RpcClient):
+                return None
+            try:
+                return target.call(method, args, {})
+            except OwnerGone:
+                self._failover(generation)
+        raise StoreError(f"{method}: the store owner kept going away; gave up")
+
     def _failover(self, generation: int) -> None:
         with self._switch:
             if self._closed:
@@ -142,6 +163,12 @@ class Store:
 
     def close(self) -> None:
         """Close the store; an owner hands the database over to a waiting client process."""
+        with self._switch:
+            if self._closed:
+                return
+            release_relay, self._release_relay = self._release_relay, None
+        if release_relay is not None:
+            release_relay()  # sends this process's queued events while the store is open
         with self._switch:
             if self._closed:
                 return
