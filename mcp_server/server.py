@@ -10,11 +10,13 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
 from ouroboros import __version__
+from ouroboros.config import Settings
 from ouroboros.errors import ToolNotFoundError
 from ouroboros.tools.registry import ToolRegistry
 
 from .callers import CallerFactory, default_caller
 from .resources import GraphReader, GraphResources
+from .roots import can_ask_outside_a_request, client_roots, refresh_client_roots
 from .tools import ToolAdapter, error_result, mcp_tool
 
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
@@ -41,6 +43,7 @@ def build_mcp_server(
     version: str = __version__,
     instructions: str | None = INSTRUCTIONS,
     check_output: bool = True,
+    settings: Settings | None = None,
 ) -> Server[Any]:
     """Return an MCP server whose tools are ``registry``'s enabled tools.
 
@@ -52,11 +55,27 @@ def build_mcp_server(
       an ``is_error`` result carrying ``{"error": {...}}``.
     - resources: the knowledge graph (see ``resources.py``) from ``read_graph`` or from the
       registry's ``read_graph`` / ``open_nodes`` tools.
+    - roots: when ``settings`` (default: the registry's ``context["settings"]``) configure no
+      file roots and the client offers the roots capability, its ``file://`` roots are fetched
+      after ``notifications/initialized`` (over HTTP: at the first tool call) and again on
+      ``notifications/roots/list_changed``, and the tools of that session read those
+      (see ``roots.py``).
 
     The server owns nothing: the caller opens and closes whatever the registry runs on.
     """
     adapter = ToolAdapter(check_output=check_output)
     graph = GraphResources(registry, read_graph)
+    if settings is None:
+        found = registry.context.get("settings")
+        settings = found if isinstance(found, Settings) else None
+    base = settings
+    ask_client = base is not None and not base.roots
+
+    async def call_context(ctx: Ctx) -> dict[str, Any] | None:
+        if not ask_client or base is None:
+            return None
+        roots = await client_roots(ctx)
+        return {"settings": base.with_(roots=roots)} if roots else None
 
     async def list_tools(
         ctx: Ctx, params: types.PaginatedRequestParams | None
@@ -73,8 +92,18 @@ def build_mcp_server(
             tool = registry.get(params.name)
         except ToolNotFoundError:
             tool = None
-        envelope = await registry.call(params.name, params.arguments or {}, caller=caller)
+        envelope = await registry.call(
+            params.name, params.arguments or {}, caller=caller, context=await call_context(ctx)
+        )
         return adapter.result(tool, envelope)
+
+    async def roots_changed(ctx: Ctx, params: types.NotificationParams) -> None:
+        if ask_client:
+            await refresh_client_roots(ctx, ask_now=can_ask_outside_a_request(ctx))
+
+    async def initialized(ctx: Ctx, params: types.NotificationParams) -> None:
+        if ask_client and can_ask_outside_a_request(ctx):
+            await client_roots(ctx)  # fetched now, so the first tool call need not wait
 
     async def list_resources(
         ctx: Ctx, params: types.PaginatedRequestParams | None
@@ -94,7 +123,7 @@ def build_mcp_server(
     def input_schema(tool_name: str) -> dict[str, Any] | None:
         return dict(registry.get(tool_name).input_schema) if registry.exists(tool_name) else None
 
-    return Server(
+    server: Server[Any] = Server(
         name,
         version=version,
         title="Ouroboros",
@@ -106,3 +135,12 @@ def build_mcp_server(
         on_list_resource_templates=list_templates,
         on_read_resource=read_resource,
     )
+    # Registered directly: the constructor's on_roots_list_changed warns (roots are deprecated
+    # from protocol 2026-07-28, but handshake-era clients still offer them).
+    server.add_notification_handler(
+        "notifications/roots/list_changed", types.NotificationParams, roots_changed
+    )
+    server.add_notification_handler(
+        "notifications/initialized", types.NotificationParams, initialized
+    )
+    return server

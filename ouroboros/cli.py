@@ -66,6 +66,25 @@ db_option = click.option(
 """The ``--db PATH`` option every command that opens the store takes."""
 
 
+roots_option = click.option(
+    "--roots",
+    "roots",
+    metavar="DIRS",
+    help="Comma list of directories the file tools may read (default: $OUROBOROS_ROOTS, else "
+    "none: the file tools are off).",
+)
+"""The ``--roots DIRS`` option: no roots unless given here, in $OUROBOROS_ROOTS or by an MCP client."""
+
+git_root_option = click.option(
+    "--git-root",
+    "git_root",
+    metavar="DIR",
+    help="The git repository the git tools read (default: $OUROBOROS_GIT_ROOT, else the first "
+    "root, else none).",
+)
+"""The ``--git-root DIR`` option."""
+
+
 def _split_option(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -114,12 +133,8 @@ def parse_command(query: str, fmt: str) -> None:
     metavar="SETS_OR_NAMES",
     help="Comma list of tool sets or names to disable (wins over --tools).",
 )
-@click.option(
-    "--roots",
-    "roots",
-    metavar="DIRS",
-    help="Comma list of directories the file tools may read (default: $OUROBOROS_ROOTS, else the current directory).",
-)
+@roots_option
+@git_root_option
 @click.option("--allow-mutations", is_flag=True, default=None, help="Let query_eql run mutations.")
 @click.option(
     "--log-level",
@@ -135,12 +150,17 @@ def mcp_command(
     tools: str | None,
     deny: str | None,
     roots: str | None,
+    git_root: str | None,
     allow_mutations: bool | None,
     log_level: str,
     plugin_dirs: tuple[str, ...],
     disabled_plugins: tuple[str, ...],
 ) -> None:
-    """Serve the tools over MCP on stdin/stdout (for MCP clients; stdout carries only the protocol)."""
+    """Serve the tools over MCP on stdin/stdout (for MCP clients; stdout carries only the protocol).
+
+    The file tools read only the roots given (--roots, $OUROBOROS_ROOTS) or, when none are, the
+    roots the client offers (MCP roots/list). What is in use is printed to stderr at start-up.
+    """
     from ouroboros.config import Settings
     from ouroboros.mcp_server.stdio import serve_settings_stdio
 
@@ -149,6 +169,7 @@ def mcp_command(
         tools=_split_option(tools),
         tools_deny=_split_option(deny),
         roots=_split_option(roots),
+        git_root=git_root,
         allow_mutations=allow_mutations,
         **plugin_overrides(plugin_dirs, disabled_plugins),
     )
@@ -191,10 +212,17 @@ def export_command(file: str, db_path: str | None, fmt: str | None) -> None:
     click.echo(run_export(file, db_path, fmt))
 
 
-def _cli_settings(db_path: str | None = None, roots: str | None = None, **plugins: Any) -> Any:
+def _cli_settings(
+    db_path: str | None = None,
+    roots: str | None = None,
+    git_root: str | None = None,
+    **plugins: Any,
+) -> Any:
     from ouroboros.config import Settings
 
-    return Settings.from_env(db_path=db_path, roots=_split_option(roots), **plugins)
+    return Settings.from_env(
+        db_path=db_path, roots=_split_option(roots), git_root=git_root, **plugins
+    )
 
 
 def _engine_for_plan(roots: str | None, **plugins: Any) -> Any:
@@ -224,9 +252,7 @@ def _engine_for_plan(roots: str | None, **plugins: Any) -> Any:
     default="",
     help="Attributes already known, comma-separated (e.g. user/id).",
 )
-@click.option(
-    "--roots", metavar="DIRS", help="Comma list of directories the file resolvers may read."
-)
+@roots_option
 @plugin_options
 @clean_errors
 def plan_command(
@@ -252,9 +278,8 @@ def plan_command(
     "--format", "fmt", type=click.Choice(["json", "edn"]), default="json", show_default=True
 )
 @db_option
-@click.option(
-    "--roots", metavar="DIRS", help="Comma list of directories the file resolvers may read."
-)
+@roots_option
+@git_root_option
 @plugin_options
 @clean_errors
 def query_command(
@@ -265,6 +290,7 @@ def query_command(
     fmt: str,
     db_path: str | None,
     roots: str | None,
+    git_root: str | None,
     plugin_dirs: tuple[str, ...],
     disabled_plugins: tuple[str, ...],
 ) -> None:
@@ -288,7 +314,9 @@ def query_command(
         raise InvalidInputError(f"--entity is not valid JSON: {exc}") from None
     text = read_query_arg(query)
     trace = Trace() if show_trace else None
-    settings = _cli_settings(db_path, roots, **plugin_overrides(plugin_dirs, disabled_plugins))
+    settings = _cli_settings(
+        db_path, roots, git_root, **plugin_overrides(plugin_dirs, disabled_plugins)
+    )
     with (
         open_service(settings) as service,
         observed_request("cli", "query", recorder=service.store),
@@ -321,6 +349,7 @@ def _tools_settings(
     tools: str | None,
     deny: str | None,
     roots: str | None,
+    git_root: str | None,
     plugins: dict[str, Any],
 ) -> Any:
     from ouroboros.config import Settings
@@ -330,6 +359,7 @@ def _tools_settings(
         tools=_split_option(tools),
         tools_deny=_split_option(deny),
         roots=_split_option(roots),
+        git_root=git_root,
         **plugins,
     )
 
@@ -338,7 +368,8 @@ _tools_options = [
     db_option,
     click.option("--tools", "tools", metavar="SETS_OR_NAMES", help="Tool sets or names to enable."),
     click.option("--deny", "deny", metavar="SETS_OR_NAMES", help="Tool sets or names to disable."),
-    click.option("--roots", "roots", metavar="DIRS", help="Directories the file tools may read."),
+    roots_option,
+    git_root_option,
     plugin_options,
 ]
 
@@ -361,6 +392,7 @@ def tools_list_command(
     tools: str | None,
     deny: str | None,
     roots: str | None,
+    git_root: str | None,
     plugin_dirs: tuple[str, ...],
     disabled_plugins: tuple[str, ...],
 ) -> None:
@@ -370,7 +402,7 @@ def tools_list_command(
     from ouroboros.service import open_service
 
     plugins = plugin_overrides(plugin_dirs, disabled_plugins)
-    with open_service(_tools_settings(db_path, tools, deny, roots, plugins)) as service:
+    with open_service(_tools_settings(db_path, tools, deny, roots, git_root, plugins)) as service:
         described = service.tools.list()
     if as_json:
         click.echo(json.dumps(described, indent=2, ensure_ascii=False))
@@ -395,6 +427,7 @@ def tools_call_command(
     tools: str | None,
     deny: str | None,
     roots: str | None,
+    git_root: str | None,
     plugin_dirs: tuple[str, ...],
     disabled_plugins: tuple[str, ...],
 ) -> None:
@@ -406,7 +439,7 @@ def tools_call_command(
     from ouroboros.service import open_service
 
     plugins = plugin_overrides(plugin_dirs, disabled_plugins)
-    settings = _tools_settings(db_path, tools, deny, roots, plugins)
+    settings = _tools_settings(db_path, tools, deny, roots, git_root, plugins)
     if allow_mutations:
         settings = settings.with_(allow_mutations=True)
     text = read_query_arg(arguments) if arguments is not None else None
@@ -429,7 +462,8 @@ def tools_call_command(
 )
 @click.option("--port", type=int, default=None, help="Port (default: $OUROBOROS_PORT, else 8000).")
 @db_option
-@click.option("--roots", metavar="DIRS", help="Comma list of directories the file tools may read.")
+@roots_option
+@git_root_option
 @click.option("--tools", "tools", metavar="SETS_OR_NAMES", help="Tool sets or names to enable.")
 @click.option("--deny", "deny", metavar="SETS_OR_NAMES", help="Tool sets or names to disable.")
 @click.option(
@@ -459,6 +493,7 @@ def serve_command(
     port: int | None,
     db_path: str | None,
     roots: str | None,
+    git_root: str | None,
     tools: str | None,
     deny: str | None,
     allow_mutations: bool | None,
@@ -483,6 +518,7 @@ def serve_command(
         port=port,
         db_path=db_path,
         roots=_split_option(roots),
+        git_root=git_root,
         tools=_split_option(tools),
         tools_deny=_split_option(deny),
         allow_mutations=allow_mutations,

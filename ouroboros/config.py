@@ -47,8 +47,10 @@ class Settings:
 
     db_path: str = field(default_factory=default_db_path)
     # Files: the roots file tools may read; nothing outside them (no `..`, no symlink escape).
-    roots: tuple[str, ...] = field(default_factory=lambda: (os.getcwd(),))
-    git_root: str | None = None  # default: the first root
+    # None by default (the file tools are off until ``--roots`` / ``OUROBOROS_ROOTS`` name some,
+    # or an MCP client offers its roots): a server started from ``/`` must not read the disk.
+    roots: tuple[str, ...] = ()
+    git_root: str | None = None  # default: the first root, else none
     # Outbound HTTP: private / loopback / link-local addresses are refused unless listed here.
     http_allow: tuple[str, ...] = ()
     http_timeout: float = 10.0
@@ -113,9 +115,9 @@ class Settings:
         return cls(**values)
 
     @property
-    def repo_root(self) -> str:
-        """The git repository the git resolvers read (``git_root``, else the first root)."""
-        return self.git_root or (self.roots[0] if self.roots else os.getcwd())
+    def repo_root(self) -> str | None:
+        """The git repository the git resolvers read: ``git_root``, else the first root, else None."""
+        return self.git_root or (self.roots[0] if self.roots else None)
 
     def with_(self, **changes: Any) -> Settings:
         """Return a copy with ``changes`` applied."""

@@ -8,7 +8,12 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from ouroboros.errors import InvalidInputError, NotFoundError, OuroborosError
+from ouroboros.errors import (
+    InvalidInputError,
+    NotFoundError,
+    OuroborosError,
+    PermissionDeniedError,
+)
 from ouroboros.observe import redact as _redact
 
 if TYPE_CHECKING:
@@ -16,12 +21,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_COMMITS",
+    "HOW_TO_SET_GIT_ROOT",
     "MAX_COMMITS",
     "GitError",
     "branches",
     "commit_count",
     "commits",
     "meta",
+    "no_git_root_error",
     "operations",
     "redact_url",
     "run_git",
@@ -39,6 +46,20 @@ _RECORD = "\x1e"
 
 class GitError(OuroborosError):
     """git is missing, timed out, or failed on a repository that exists."""
+
+
+HOW_TO_SET_GIT_ROOT = (
+    "start the server with --git-root DIR or set OUROBOROS_GIT_ROOT=DIR "
+    "(or configure file roots with --roots / OUROBOROS_ROOTS: the first one is used)"
+)
+
+
+def no_git_root_error() -> PermissionDeniedError:
+    """The error every git resolver answers with when no repository is configured."""
+    return PermissionDeniedError(
+        f"no git repository is configured, so the git tools are disabled: {HOW_TO_SET_GIT_ROOT}",
+        details={"reason": "no git root configured", "configure": HOW_TO_SET_GIT_ROOT},
+    )
 
 
 def _git_env() -> dict[str, str]:
@@ -228,7 +249,10 @@ def operations(runtime: Runtime) -> list[Any]:
     from ouroboros.resolvers.runtime import settings_of
 
     def root(env: Any) -> str:
-        return settings_of(runtime, env).repo_root
+        repo_root = settings_of(runtime, env).repo_root
+        if repo_root is None:
+            raise no_git_root_error()
+        return repo_root
 
     @resolver(
         name="git/commits",

@@ -10,7 +10,21 @@ from pathlib import Path
 
 from ouroboros.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 
-__all__ = ["Sandbox", "SandboxPath"]
+__all__ = ["HOW_TO_SET_ROOTS", "Sandbox", "SandboxPath", "no_roots_error"]
+
+HOW_TO_SET_ROOTS = (
+    "start the server with --roots DIR[,DIR...] or set OUROBOROS_ROOTS=DIR[,DIR...] "
+    "(or use an MCP client that offers roots)"
+)
+
+
+def no_roots_error() -> PermissionDeniedError:
+    """The one error every file tool and resolver answers with when no roots are configured."""
+    return PermissionDeniedError(
+        f"no file roots are configured, so the file tools are disabled: {HOW_TO_SET_ROOTS}",
+        details={"reason": "no roots configured", "roots": [], "configure": HOW_TO_SET_ROOTS},
+    )
+
 
 _FD_DIR = "/proc/self/fd"
 
@@ -52,6 +66,7 @@ def _within(path: str, root: str) -> bool:
 class Sandbox:
     """The roots file resolvers may read; every path goes through ``resolve`` first.
 
+    No roots at all is ``no_roots_error()`` (a ``PermissionDeniedError`` saying how to set them).
     Refused with ``PermissionDeniedError`` (naming the path and the roots): NUL bytes, any ``..``
     component, absolute paths outside the roots, and paths whose real location (every symlink
     resolved, in the file or in any parent directory) is outside the roots. Relative paths are
@@ -60,7 +75,7 @@ class Sandbox:
 
     def __init__(self, roots: Sequence[str]) -> None:
         if not roots:
-            raise InvalidInputError("no file roots are configured")
+            raise no_roots_error()
         self.roots: tuple[str, ...] = tuple(os.path.abspath(r) for r in roots)
         self.real_roots: tuple[str, ...] = tuple(os.path.realpath(r) for r in roots)
 

@@ -46,10 +46,14 @@ def _no_default_database(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Point the default database (and the XDG data dir) at a temp folder for every test, so a
-    command run without ``--db`` never opens the real ``~/.local/share/ouroboros`` file."""
+    command run without ``--db`` never opens the real ``~/.local/share/ouroboros`` file; and
+    clear ``OUROBOROS_ROOTS`` / ``OUROBOROS_GIT_ROOT`` (tests configure the roots they use)."""
     home = tmp_path_factory.mktemp("default-db")
     monkeypatch.setenv("OUROBOROS_DB", str(home / "ouroboros.duckdb"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    # No file roots or git repository leak in from the shell running the tests.
+    monkeypatch.delenv("OUROBOROS_ROOTS", raising=False)
+    monkeypatch.delenv("OUROBOROS_GIT_ROOT", raising=False)
 
 
 class UvicornThread:

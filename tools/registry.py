@@ -327,16 +327,20 @@ class ToolRegistry:
         arguments: Mapping[str, Any] | str | None = None,
         *,
         caller: Caller | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Call tool ``name`` with JSON ``arguments``; return the result envelope (never raises
         for tool-level problems — not found, bad arguments, policy, resolver errors).
+
+        ``context`` is merged over the registry's own for this call only (the MCP server passes
+        ``{"settings": ...}`` with the roots its client offered).
 
         Each call is one span (a trace's root when no request is traced, as over MCP stdio),
         counted in the tool metrics and published to the live event feed."""
         caller = caller or Caller()
         known = self.exists(name) if isinstance(name, str) else False
         with observe_tool_call(name if known else "unknown", caller, self._writes(name)) as seen:
-            envelope = await self._call_envelope(name, arguments, caller)
+            envelope = await self._call_envelope(name, arguments, caller, context)
             seen.finish(envelope)
         return envelope
 
@@ -345,7 +349,11 @@ class ToolRegistry:
         return bool(tool is not None and tool.writes)
 
     async def _call_envelope(
-        self, name: str, arguments: Mapping[str, Any] | str | None, caller: Caller
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | str | None,
+        caller: Caller,
+        extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         params: Any = dict(arguments) if isinstance(arguments, Mapping) else arguments
         started = time.perf_counter()
@@ -378,7 +386,7 @@ class ToolRegistry:
                     }
             if tool.writes:
                 pending = self._pending_audit(tool, caller, params)
-            ctx = self.tool_context(caller, tool, audit=pending, keyed=keyed)
+            ctx = self.tool_context(caller, tool, audit=pending, keyed=keyed, extra=extra)
             result = await tool.invoke({k: v for k, v in args.items() if k != IDEMPOTENCY_ARG}, ctx)
             if keyed is not None:
                 await self._remember(keyed, args, result)
@@ -461,8 +469,9 @@ class ToolRegistry:
         *,
         audit: PendingAudit | None = None,
         keyed: KeyedWrites | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> ToolContext:
-        """Return the context a tool runs with for ``caller``.
+        """Return the context a tool runs with for ``caller`` (``extra`` over the registry's).
 
         ``"audited"`` tells mutations that this registry audits the call (a write tool), so they
         do not audit it a second time; mutations reached any other way audit themselves.
@@ -471,7 +480,7 @@ class ToolRegistry:
         """
         if self.engine is None:
             raise RegistrationError("this tool registry has no engine to run tools with")
-        context = {**self.context, "caller": caller}
+        context = {**self.context, **(extra or {}), "caller": caller}
         if tool is not None:
             context["tool"] = tool.name
             context["audited"] = tool.writes

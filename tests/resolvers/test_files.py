@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ouroboros.config import Settings
 from ouroboros.errors import (
     InvalidInputError,
     NotFoundError,
@@ -119,8 +120,23 @@ def test_nul_bytes_and_bad_types(sandbox: Sandbox) -> None:
 
 
 def test_no_roots_is_a_clear_error() -> None:
-    with pytest.raises(InvalidInputError, match="no file roots"):
+    with pytest.raises(PermissionDeniedError, match="no file roots are configured") as info:
         Sandbox([])
+    assert "--roots" in info.value.message and "OUROBOROS_ROOTS" in info.value.message
+    assert info.value.to_dict()["details"]["reason"] == "no roots configured"
+
+
+def test_settings_have_no_roots_and_no_git_root_by_default(tmp_path, monkeypatch) -> None:
+    """Issue 9 item 13: the working directory is no longer a root (a server started in / read
+    the whole disk); the git root is OUROBOROS_GIT_ROOT, else the first root, else none."""
+    monkeypatch.chdir("/")
+    assert Settings().roots == () and Settings().repo_root is None
+    assert Settings.from_env({}).roots == ()
+    env = {"OUROBOROS_ROOTS": f"{tmp_path},/srv"}
+    assert Settings.from_env(env).roots == (str(tmp_path), "/srv")
+    assert Settings.from_env(env).repo_root == str(tmp_path)
+    assert Settings.from_env({**env, "OUROBOROS_GIT_ROOT": "/repo"}).repo_root == "/repo"
+    assert Settings.from_env({"OUROBOROS_GIT_ROOT": "/repo"}).roots == ()
 
 
 # --- file attributes -----------------------------------------------------------------------------
