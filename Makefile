@@ -29,16 +29,13 @@ node:
 	  done; \
 	fi
 
-# The file tools read only the roots they are given; the quick start gives them this checkout
-# (`make serve ROOTS=/some/dir` for another, `ROOTS=` for none).
-ROOTS ?= $(CURDIR)
-ROOTS_FLAG = $(if $(ROOTS),--roots '$(ROOTS)')
-
+# The file and git tools read only the roots they are given: the quick start gives them this
+# checkout.
 serve: setup
-	$(BIN)/ouroboros serve $(ROOTS_FLAG)
+	$(BIN)/ouroboros serve --roots "$(CURDIR)"
 
 mcp: setup
-	$(BIN)/ouroboros mcp $(ROOTS_FLAG)
+	$(BIN)/ouroboros mcp --roots "$(CURDIR)"
 
 # The whole suite on parallel workers (pytest-xdist). Most of the suite waits on subprocesses
 # and servers rather than the CPU, so 4 workers beat 2 on a 2-core machine; `worksteal` lets an
