@@ -4,10 +4,10 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 EDITABLE := --config-settings editable_mode=strict
 
-.PHONY: setup relink node serve mcp test fuzz lint bench clean
+.PHONY: setup relink node serve mcp test fuzz lint bench constraints clean
 
 # Create the virtualenv and install the package with its dev extras (once per pyproject change).
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip wheel setuptools
 	$(BIN)/pip install -q -e '.[dev]' $(EDITABLE)
@@ -65,5 +65,10 @@ bench: setup node
 	$(BIN)/python bench/http_eql_vs_graphql.py
 	$(BIN)/python bench/mcp_stdio.py
 
+# Re-pin constraints.txt (the runtime dependencies at the versions in $(VENV)) after changing
+# the dependencies in pyproject.toml; the Dockerfile and the CI wheel leg install with it.
+constraints: setup
+	$(BIN)/python .ci/constraints.py > constraints.txt
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-wheel build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ from tests import profiles  # noqa: F401  (registers and loads the profile befor
 # Tests that need a heavy part carry its marker; `make test` skips them cleanly when the part is
 # absent. A CI leg that installs the part runs `pytest --require-leg NAME -m NAME`, and then a
 # skipped test of that leg is a failure (the leg must not pass by running nothing).
-LEGS = ("postgres", "browser", "llm", "embeddings")
+LEGS = ("postgres", "browser", "llm", "embeddings", "wheel")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
