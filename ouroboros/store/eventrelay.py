@@ -1,4 +1,4 @@
-"""The live event feed across processes on one DuckDB file: the owner is the hub.
+"""The live event feed across processes on one database: on a DuckDB file the owner is the hub.
 
 Every process on a database file is its owner or a client of the owner (``ownership``), so the
 owner is where the feeds meet:
@@ -13,6 +13,8 @@ owner is where the feeds meet:
   this process's feed (a dashboard WebSocket), long-polls the owner for the others' events.
   ``close`` sends what is queued first, so a short ``ouroboros tools call`` loses nothing.
 
+On PostgreSQL there is no owner: ``PgRelay`` uses ``NOTIFY`` / ``LISTEN`` (see its doc).
+
 Events are the feed's own dicts (already redacted); a received one gets ``"origin": {"pid"}``.
 After a failover the new owner starts a new hub (a new ``epoch``): clients start again from
 its present, so events in flight during the switch may be missed, never repeated.
@@ -20,6 +22,7 @@ its present, so events in flight during the switch may be missed, never repeated
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -31,7 +34,7 @@ from typing import Any
 
 from ouroboros.observe import events
 
-__all__ = ["KEEP", "WAIT", "ClientRelay", "OwnerHub", "client_relay"]
+__all__ = ["KEEP", "WAIT", "ClientRelay", "OwnerHub", "PgRelay", "client_relay", "pg_relay"]
 
 log = logging.getLogger(__name__)
 
@@ -185,26 +188,135 @@ class ClientRelay:
         self._wake.set()
 
 
-_relays: dict[str, tuple[ClientRelay, list[Any]]] = {}
+class PgRelay:
+    """The feed across processes on one PostgreSQL database: ``NOTIFY`` out, ``LISTEN`` in.
+
+    This process's events go out from a thread as ``pg_notify('ouroboros_events', json)`` (a
+    payload over PostgreSQL's 8000-byte limit loses its details); while someone watches this
+    process's feed, a connection of its own listens and hands the others' events to the feed.
+    """
+
+    CHANNEL = "ouroboros_events"
+    MAX_PAYLOAD = 7900
+
+    def __init__(self, url: str, pool: Any) -> None:
+        self.pid = os.getpid()
+        self.origin = uuid.uuid4().hex  # this process, whichever host it runs on
+        self._url = url
+        self._pool = pool
+        self._queue: deque[dict[str, Any]] = deque(maxlen=MAX_QUEUE)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._send_lock = threading.Lock()
+        events.add_listener(self._local)
+        self._threads = [
+            threading.Thread(target=self._sender, name="ouroboros-events-out", daemon=True),
+            threading.Thread(target=self._listener, name="ouroboros-events-in", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _local(self, event: dict[str, Any]) -> None:
+        self._queue.append(event)
+        self._wake.set()
+
+    def _payload(self, event: dict[str, Any]) -> str:
+        text = json.dumps({"o": self.origin, "p": self.pid, "e": event}, default=str)
+        if len(text.encode()) > self.MAX_PAYLOAD:
+            text = json.dumps({"o": self.origin, "p": self.pid, "e": {**event, "details": {}}})
+        return text
+
+    def send(self) -> None:
+        """NOTIFY every queued event now (dropped on failure: it is a live feed)."""
+        with self._send_lock:
+            if not self._queue:
+                return
+            batch = [self._payload(self._queue.popleft()) for _ in range(len(self._queue))]
+            try:
+                with self._pool.connection() as conn, conn.cursor() as cur:
+                    for payload in batch:
+                        if len(payload.encode()) <= self.MAX_PAYLOAD:
+                            cur.execute("SELECT pg_notify(%s, %s)", [self.CHANNEL, payload])
+            except Exception as exc:
+                log.debug("could not NOTIFY %d events: %s", len(batch), exc)
+
+    def _sender(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if not self._stop.is_set():
+                self.send()
+
+    def _listener(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            if not events.subscribed.wait(WAIT):
+                continue
+            try:
+                with psycopg.connect(self._url, autocommit=True, connect_timeout=10) as conn:
+                    conn.execute(f"LISTEN {self.CHANNEL}")
+                    while not self._stop.is_set() and events.has_subscribers():
+                        for note in conn.notifies(timeout=WAIT):
+                            self._received(note.payload)
+            except Exception as exc:
+                if self._stop.is_set():
+                    return
+                log.debug("LISTEN %s failed: %s", self.CHANNEL, exc)
+                self._stop.wait(WAIT)
+
+    def _received(self, payload: str) -> None:
+        try:
+            note = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(note, dict) or note.get("o") == self.origin:
+            return  # our own NOTIFY comes back to us too
+        event = note.get("e")
+        if isinstance(event, dict):
+            events.receive(event, {"pid": note.get("p")})
+
+    def close(self) -> None:
+        """Send what is queued, then stop."""
+        events.remove_listener(self._local)
+        self.send()
+        self._stop.set()
+        self._wake.set()
+
+
+_relays: dict[str, tuple[Any, list[Any]]] = {}
 _relays_lock = threading.Lock()
 
 
 def client_relay(path: str, store: Any) -> Callable[[], None]:
     """Share ``path``'s relay with ``store`` (a client Store; made on first use); return the
     function that lets go of it (the last one closes the relay)."""
+
+    def make(holders: list[Any]) -> ClientRelay:
+        def call(method: str, args: list[Any]) -> Any:
+            return holders[0]._owner_call(method, args)
+
+        def is_owner() -> bool:
+            return bool(holders) and holders[0].role == "owner"
+
+        return ClientRelay(call, is_owner)
+
+    return _share(f"duckdb:{path}", store, make)
+
+
+def pg_relay(url: str, store: Any, pool: Any) -> Callable[[], None]:
+    """Share the relay of the PostgreSQL database at ``url`` with ``store``; return the function
+    that lets go of it (the last one closes the relay)."""
+    return _share(f"postgres:{url}", store, lambda _holders: PgRelay(url, pool))
+
+
+def _share(key: str, store: Any, make: Callable[[list[Any]], Any]) -> Callable[[], None]:
     with _relays_lock:
-        entry = _relays.get(path)
+        entry = _relays.get(key)
         if entry is None:
             holders: list[Any] = []
-
-            def call(method: str, args: list[Any]) -> Any:
-                return holders[0]._owner_call(method, args)
-
-            def is_owner() -> bool:
-                return bool(holders) and holders[0].role == "owner"
-
-            entry = (ClientRelay(call, is_owner), holders)
-            _relays[path] = entry
+            entry = (make(holders), holders)
+            _relays[key] = entry
         entry[1].append(store)
 
     def release() -> None:
@@ -212,7 +324,7 @@ def client_relay(path: str, store: Any) -> Callable[[], None]:
             relay, holders = entry
             if store in holders:
                 if len(holders) == 1:
-                    _relays.pop(path, None)
+                    _relays.pop(key, None)
                     try:
                         relay.close()  # sent through this store, before it closes
                     finally:

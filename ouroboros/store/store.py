@@ -21,7 +21,7 @@ from ouroboros.config import data_dir_db_path, default_db_path
 from ouroboros.errors import StoreError
 from ouroboros.observe.store import observed
 from ouroboros.store.embedding import Embedder
-from ouroboros.store.eventrelay import client_relay
+from ouroboros.store.eventrelay import client_relay, pg_relay
 from ouroboros.store.local import WRITE_METHODS, LocalStore
 from ouroboros.store.location import parse_location
 from ouroboros.store.ownership import Owner, elect
@@ -77,6 +77,10 @@ class Store:
         self._release_relay: Any = None
         if isinstance(self._target, RpcClient):  # our live events to the owner and back
             self._release_relay = client_relay(path, self)
+        elif backend is not None and getattr(backend, "db", None) is not None:
+            pool = getattr(backend.db, "pool", None)
+            if pool is not None:  # PostgreSQL: NOTIFY / LISTEN
+                self._release_relay = pg_relay(backend.path, self, pool)
 
     # --- plumbing ------------------------------------------------------------------------
 

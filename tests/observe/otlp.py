@@ -159,7 +159,9 @@ def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) 
 class ServeProcess:
     """``ouroboros serve`` in a child process on a free loopback port, with extra ``env``."""
 
-    def __init__(self, db: Path, roots: Path, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, db: Path | str, roots: Path, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.db, self.roots, self.log = db, roots, log
         self.env = {**os.environ, **(env or {})}
         self.port = free_port()

@@ -1,8 +1,9 @@
-"""The dashboard's live feed shows what other processes on the same DuckDB file do.
+"""The dashboard's live feed shows what other processes on the same database do.
 
-Real processes only: ``ouroboros serve`` (the first owns the file), a second ``ouroboros serve``
-and ``ouroboros tools call`` (clients of the owner over its Unix socket), and the real
-``websockets`` client on ``/dashboard/ws``. Waits poll the socket; nothing sleeps a fixed time.
+Real processes only: ``ouroboros serve`` (on DuckDB the first owns the file), a second
+``ouroboros serve`` and ``ouroboros tools call`` (clients of the owner over its Unix socket; on
+PostgreSQL each its own connection, NOTIFY / LISTEN), and the real ``websockets`` client on
+``/dashboard/ws``. Waits poll the socket; nothing sleeps a fixed time.
 """
 
 from __future__ import annotations
@@ -60,9 +61,32 @@ def eql(url: str, query: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def test_events_of_other_processes_reach_the_dashboard(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def pg_cluster() -> Iterator[Any]:
+    from tests.pgcluster import PgCluster, find_pg_bin
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    cluster = PgCluster(bin_dir)
+    try:
+        cluster.start()
+    except (RuntimeError, OSError) as exc:
+        cluster.stop()
+        pytest.skip(f"could not start PostgreSQL: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "duckdb":
+        return str(tmp_path / "db.duckdb")
+    return str(request.getfixturevalue("pg_cluster").new_database())
+
+
+def test_events_of_other_processes_reach_the_dashboard(tmp_path: Path, db: str) -> None:
     (tmp_path / "files").mkdir()
-    db = tmp_path / "db.duckdb"
     roots = tmp_path / "files"
     key = f"from-cli-{uuid.uuid4().hex[:8]}"
     with ServeProcess(db, roots, tmp_path / "first.log") as first:
