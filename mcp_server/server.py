@@ -17,6 +17,7 @@ from ouroboros.tools.registry import ToolRegistry
 from .callers import CallerFactory, default_caller
 from .resources import GraphReader, GraphResources
 from .roots import can_ask_outside_a_request, client_roots, refresh_client_roots
+from .subscriptions import ChangeBus, ChangeFeed, listen_handler
 from .tools import ToolAdapter, error_result, mcp_tool
 
 __all__ = ["INSTRUCTIONS", "build_mcp_server"]
@@ -44,6 +45,7 @@ def build_mcp_server(
     instructions: str | None = INSTRUCTIONS,
     check_output: bool = True,
     settings: Settings | None = None,
+    changes: ChangeFeed | None = None,
 ) -> Server[Any]:
     """Return an MCP server whose tools are ``registry``'s enabled tools.
 
@@ -60,6 +62,9 @@ def build_mcp_server(
       after ``notifications/initialized`` (over HTTP: at the first tool call) and again on
       ``notifications/roots/list_changed``, and the tools of that session read those
       (see ``roots.py``).
+    - ``subscriptions/listen`` (2026-07-28), given ``changes`` (``Store.changes``): a stream
+      hears ``notifications/resources/updated`` when a write by any process changes the graph
+      or a watched entity (see ``subscriptions.py``).
 
     The server owns nothing: the caller opens and closes whatever the registry runs on.
     """
@@ -123,6 +128,10 @@ def build_mcp_server(
     def input_schema(tool_name: str) -> dict[str, Any] | None:
         return dict(registry.get(tool_name).input_schema) if registry.exists(tool_name) else None
 
+    listen = None
+    if changes is not None and graph.available:
+        listen = listen_handler(ChangeBus(changes), caller_factory)
+
     server: Server[Any] = Server(
         name,
         version=version,
@@ -134,6 +143,7 @@ def build_mcp_server(
         on_list_resources=list_resources,
         on_list_resource_templates=list_templates,
         on_read_resource=read_resource,
+        on_subscriptions_listen=listen,
     )
     # Registered directly: the constructor's on_roots_list_changed warns (roots are deprecated
     # from protocol 2026-07-28, but handshake-era clients still offer them).

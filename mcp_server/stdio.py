@@ -180,6 +180,6 @@ def serve_settings_stdio(settings: Settings, *, log_level: str = "WARNING") -> N
     with contextlib.ExitStack() as stack:
         with contextlib.redirect_stdout(sys.stderr):
             service = stack.enter_context(open_service(settings))
-            server = build_mcp_server(service.tools)
+            server = build_mcp_server(service.tools, changes=service.store.changes)
         log.info("serving %d tools over stdio on %s", len(service.tools), settings.db_path)
         anyio.run(serve_stdio, server)

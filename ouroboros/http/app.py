@@ -109,7 +109,7 @@ def create_app(
         rate_limit_per_minute=settings.rate_limit_per_minute,
     )
     mcp = MCPHttpApp(
-        lambda: build_mcp_server(holder["service"].tools),
+        lambda: build_mcp_server(holder["service"].tools, changes=holder["service"].store.changes),
         transport_security=transport_security_for(settings.host),
         max_request_body_size=max(settings.max_body_bytes, 1),
     )

@@ -21,6 +21,7 @@ import duckdb
 from ouroboros.errors import ConflictError, InvalidInputError, StoreError
 from ouroboros.store.algorithms import GraphAlgorithms
 from ouroboros.store.apiclients import ApiClients
+from ouroboros.store.changes import GRAPH_WRITES, Changes, touched_names
 from ouroboros.store.clock import utcnow
 from ouroboros.store.database import Database
 from ouroboros.store.embedding import Embedder, resolve_embedder
@@ -99,6 +100,7 @@ READ_METHODS = frozenset(
         "token_verify",
         "openapi_client_get",
         "openapi_client_list",
+        "changes",
         "snapshot",
         "checkpoint",
         "info",
@@ -173,6 +175,7 @@ class LocalStore:
             self.telemetry = Telemetry(self.db)
             self.tokens = Tokens(self.db)
             self.apiclients = ApiClients(self.db)
+            self.changefeed = Changes(self.db)
             self.snapshots = Snapshot(self.db, self.state)
             self._prune_results()
         except duckdb.Error as exc:  # truncated or damaged: DuckDB fails on its first read
@@ -206,6 +209,8 @@ class LocalStore:
         if method not in METHODS:
             raise InvalidInputError(f"unknown store operation {method!r}")
         fn = getattr(self, method)
+        if method in GRAPH_WRITES:
+            fn = self._tracked(method, fn)
         kw = dict(kwargs or {})
         idempotency_key = kw.pop("idempotency_key", None)
         if idempotency_key is not None and method in WRITE_METHODS:
@@ -225,6 +230,21 @@ class LocalStore:
                 [request_id, json.dumps(result, ensure_ascii=False), utcnow()],
             )
         return result
+
+    def _tracked(self, method: str, fn: Any) -> Any:
+        """``fn`` run in a transaction that also appends the names it touched to the change
+        feed (see changes.py), so the row commits with the write or not at all."""
+
+        def run(*args: Any, **kw: Any) -> Any:
+            with self.db.transaction():
+                result = fn(*args, **kw)
+                self.changefeed.record(touched_names(method, args, kw, result))
+            return result
+
+        return run
+
+    def changes(self, cursor: Any = None, limit: int = 1000) -> dict[str, Any]:
+        return self.changefeed.since(cursor, limit)
 
     def _idempotent(
         self, method: str, key: Any, fn: Any, args: Sequence[Any], kw: dict[str, Any]

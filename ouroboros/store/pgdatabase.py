@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PG_SCHEMA_VERSION = 3
+PG_SCHEMA_VERSION = 4
 # version -> SQL that upgrades a database from version-1 to version. Add entries, never edit.
 # A new database gets pgschema.sql (version 1) and then every step, so each table is defined once.
 MIGRATIONS: dict[int, str] = {
@@ -72,6 +72,14 @@ MIGRATIONS: dict[int, str] = {
         created_at timestamp NOT NULL
     );
     CREATE INDEX aliases_by_entity ON aliases (entity_id);
+    """,
+    # The change feed for subscriptions (see changes.py): rows appended in commit order.
+    4: """
+    CREATE TABLE changes (
+        seq   bigint    PRIMARY KEY,
+        ts    timestamp NOT NULL,
+        names text      NOT NULL
+    );
     """,
 }
 MIGRATION_LOCK = 0x0B0B05  # pg_advisory_xact_lock key: one migrating instance at a time

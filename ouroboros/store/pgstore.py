@@ -39,6 +39,7 @@ from ouroboros.errors import (
 from ouroboros.store.algorithms import GraphAlgorithms
 from ouroboros.store.analysis import analyze, contains_phrase, parse_query
 from ouroboros.store.apiclients import ApiClients
+from ouroboros.store.changes import GRAPH_WRITES, Changes, touched_names
 from ouroboros.store.clock import iso, utcnow
 from ouroboros.store.graph import _missing_error
 from ouroboros.store.local import (
@@ -223,6 +224,7 @@ class PgStore:
             self.memory = Memory(db)
             self.tokens = Tokens(db)
             self.apiclients = ApiClients(db)
+            self.changefeed = Changes(db, postgres=True)
             self.telemetry = PgTelemetry(db)
             self.algorithms = PgAlgorithms(self)
             with self.db.transaction() as cur:
@@ -254,6 +256,8 @@ class PgStore:
             raise StoreError(
                 f"{method} is not available on the PostgreSQL backend yet (DuckDB only)"
             )
+        if method in GRAPH_WRITES:
+            fn = self._tracked(method, fn)
         key = kw.pop("idempotency_key", None)
         if key is not None and method in WRITE_METHODS:
             return self._idempotent(method, key, fn, args, kw)
@@ -303,6 +307,21 @@ class PgStore:
                 ],
             )
             return bool(cur.raw.rowcount)
+
+    def _tracked(self, method: str, fn: Any) -> Any:
+        """``fn`` run in a transaction that also appends the names it touched to the change
+        feed (see changes.py), so the row commits with the write or not at all."""
+
+        def run(*args: Any, **kw: Any) -> Any:
+            with self.db.transaction():
+                result = fn(*args, **kw)
+                self.changefeed.record(touched_names(method, args, kw, result))
+            return result
+
+        return run
+
+    def changes(self, cursor: Any = None, limit: int = 1000) -> dict[str, Any]:
+        return self.changefeed.since(cursor, limit)
 
     def answers_in_memory(self, method: str, *args: Any) -> bool:
         """Never: every read is a database round trip."""

@@ -11,7 +11,7 @@ from ouroboros.errors import StoreError
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_bitemporal(cur: duckdb.DuckDBPyConnection) -> None:
@@ -39,10 +39,19 @@ def _v3_openapi_clients(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _v4_changes(cur: duckdb.DuckDBPyConnection) -> None:
+    """The change feed for subscriptions (see changes.py)."""
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS changes (seq BIGINT NOT NULL, ts TIMESTAMP NOT NULL, "
+        "names VARCHAR NOT NULL)"
+    )
+
+
 # version -> step that upgrades a database from version-1 to version. Add entries, never edit.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     2: _v2_bitemporal,
     3: _v3_openapi_clients,
+    4: _v4_changes,
 }
 
 

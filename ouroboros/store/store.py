@@ -547,6 +547,15 @@ class Store:
         """Forget a client; return whether there was one."""
         return bool(self._call("openapi_client_delete", name))
 
+    # --- the change feed -------------------------------------------------------------------
+
+    def changes(self, cursor: int | None = None, limit: int = 1000) -> dict[str, Any]:
+        """Return the entity names graph writes touched after ``cursor`` (any process's):
+        ``{"cursor": newest seq read, "names": [...], "all": bool}``. ``cursor=None`` answers
+        the current cursor and no names; ``all`` means "anything may have changed, read
+        again" (the cursor is too old, or a snapshot was restored). See ``changes.py``."""
+        return self._call("changes", cursor, limit)
+
     # --- import, export, dump ------------------------------------------------------------
 
     def import_jsonl(self, path: str | os.PathLike[str], progress: Any = None) -> dict[str, int]:

@@ -127,14 +127,20 @@ def test_export_from_duckdb_then_import_into_postgres_and_back(pg_url: str, tmp_
 
 
 def test_a_version_1_database_is_migrated(pg_url: str) -> None:
-    """A database made before the OpenAPI clients table (version 1) gains it on open."""
+    """A database made before the OpenAPI clients table (version 1) and the change feed
+    (version 3) gains them on open."""
     open_store(pg_url).close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("DROP TABLE openapi_clients, write_results, aliases")  # as in version 1
+        conn.execute(
+            "DROP TABLE openapi_clients, write_results, aliases, changes"
+        )  # as in version 1
         conn.execute("UPDATE ouroboros_meta SET value = '1' WHERE key = 'schema_version'")
     with open_store(pg_url) as store:
         store.openapi_client_put("pets", "pets.json", "https://pets.example", {"paths": {}})
         assert [r["name"] for r in store.openapi_client_list()] == ["pets"]
+        cursor = store.changes()["cursor"]
+        store.create_entities([{"name": "Ada", "entityType": "person", "observations": []}])
+        assert store.changes(cursor)["names"] == ["Ada"]
     with psycopg.connect(pg_url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT value FROM ouroboros_meta WHERE key = 'schema_version'"

@@ -1,0 +1,153 @@
+"""``subscriptions/listen`` against a real ``ouroboros serve`` process: the Python SDK client
+(2026-07-28, streamable HTTP) watches an entity and the graph, and hears a write made by
+another process (``ouroboros tools call`` on the same DuckDB file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx2 as httpx
+import pytest
+from mcp import Client
+from mcp.client.subscriptions import ListenNotSupportedError
+from mcp.shared.subscriptions import ResourceUpdated
+
+from ouroboros.store import open_store
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+OUROBOROS = str(Path(sys.executable).with_name("ouroboros"))
+ALICE_URI = "ouroboros://entity/Alice"
+GRAPH_URI = "memory://knowledge-graph"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """``ouroboros serve`` on a DuckDB file holding Alice and Bob: (url, db path, env)."""
+    db = str(tmp_path / "shared.duckdb")
+    with open_store(db, embedder=None) as store:
+        store.create_entities(
+            [
+                {"name": "Alice", "entityType": "person", "observations": ["likes tea"]},
+                {"name": "Bob", "entityType": "person", "observations": []},
+            ]
+        )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OUROBOROS_ROOTS": str(tmp_path), "OUROBOROS_RATE_LIMIT": "0"}
+    err = open(tmp_path / "serve.err", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [OUROBOROS, "serve", "--db", db, "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stderr=err,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/ready").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, (tmp_path / "serve.err").read_text()
+            assert time.monotonic() < deadline, "ouroboros serve did not start"
+            time.sleep(0.1)
+        yield url, db, env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        err.close()
+
+
+async def write_from_another_process(db: str, env: dict[str, str], tool: str, args: dict) -> dict:
+    """Run ``ouroboros tools call`` as its own process on the same database."""
+    done = await anyio.run_process(
+        [OUROBOROS, "tools", "call", tool, json.dumps(args), "--db", db],
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return json.loads(done.stdout)
+
+
+async def next_event(sub, seconds: float = 60) -> ResourceUpdated:
+    with anyio.fail_after(seconds):  # a bound on a hang, not a timing assertion
+        return await sub.__anext__()
+
+
+async def test_a_listener_hears_a_write_by_another_process(served) -> None:
+    url, db, env = served
+    async with Client(f"{url}/mcp") as client:  # discovers the newest revision
+        assert client.protocol_version == "2026-07-28"
+        caps = client.server_capabilities
+        assert caps.resources is not None and caps.resources.subscribe is True
+        async with client.listen(resource_subscriptions=[ALICE_URI, GRAPH_URI]) as sub:
+            assert sorted(sub.honored.resource_subscriptions or []) == sorted(
+                [ALICE_URI, GRAPH_URI]
+            )
+            # A write to Bob: the graph changed, Alice did not.
+            await write_from_another_process(
+                db,
+                env,
+                "add_observations",
+                {"observations": [{"entityName": "Bob", "contents": ["new"]}]},
+            )
+            assert await next_event(sub) == ResourceUpdated(uri=GRAPH_URI)
+            # A write to Alice from another process: both URIs.
+            envelope = await write_from_another_process(
+                db,
+                env,
+                "add_observations",
+                {"observations": [{"entityName": "Alice", "contents": ["from process B"]}]},
+            )
+            assert envelope["status"] == "success"
+            got = {await next_event(sub), await next_event(sub)}
+            assert got == {ResourceUpdated(uri=ALICE_URI), ResourceUpdated(uri=GRAPH_URI)}
+            # The client refetches and sees the other process's write.
+            read = await client.read_resource(ALICE_URI)
+            [alice] = json.loads(read.contents[0].text)["entities"]
+            assert alice["observations"] == ["likes tea", "from process B"]
+
+
+async def test_an_entity_listener_hears_only_its_entity(served) -> None:
+    url, db, env = served
+    async with (
+        Client(f"{url}/mcp", mode="2026-07-28") as client,
+        client.listen(resource_subscriptions=[ALICE_URI]) as sub,
+    ):
+        await write_from_another_process(
+            db,
+            env,
+            "add_observations",
+            {"observations": [{"entityName": "Bob", "contents": ["x"]}]},
+        )
+        await write_from_another_process(db, env, "delete_entities", {"entityNames": ["Alice"]})
+        # The first event is Alice's deletion: Bob's write was not for this stream.
+        assert await next_event(sub) == ResourceUpdated(uri=ALICE_URI)
+
+
+async def test_listen_needs_the_2026_revision(served) -> None:
+    url, _db, _env = served
+    async with Client(f"{url}/mcp", mode="legacy") as client:
+        with pytest.raises(ListenNotSupportedError):
+            async with client.listen(resource_subscriptions=[ALICE_URI]):
+                pass
