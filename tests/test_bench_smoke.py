@@ -26,6 +26,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
         "graphql_attack.py",
         "glob.py",
         "mcp_stdio.py",
+        "feed_relay.py",
     ],
 )
 def test_benchmark_runs_quick(script: str, tmp_path: Path) -> None:
