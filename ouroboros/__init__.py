@@ -13,6 +13,7 @@ _EXPORTS = {
     "resolver": "ouroboros.connect.operations",
     "mutation": "ouroboros.connect.operations",
     "optional": "ouroboros.connect.operations",
+    "document": "ouroboros.connect.operations",
     "Resolver": "ouroboros.connect.operations",
     "Mutation": "ouroboros.connect.operations",
     "Plugin": "ouroboros.connect.plugins",
@@ -47,6 +48,7 @@ __all__ = [
     "__version__",
     "alias",
     "constant",
+    "document",
     "equivalence",
     "mutation",
     "open_store",
@@ -61,7 +63,14 @@ if TYPE_CHECKING:
     from ouroboros.connect.attributes import AttributeSpec
     from ouroboros.connect.factories import alias, constant, equivalence, static_table
     from ouroboros.connect.interface import Engine
-    from ouroboros.connect.operations import Mutation, Resolver, mutation, optional, resolver
+    from ouroboros.connect.operations import (
+        Mutation,
+        Resolver,
+        document,
+        mutation,
+        optional,
+        resolver,
+    )
     from ouroboros.connect.planner import PlanCache
     from ouroboros.connect.plugins import Plugin
     from ouroboros.connect.trace import Trace

@@ -65,12 +65,26 @@ def usage_rows(events: Iterable[Mapping[str, Any]], *, since_day: str = "") -> l
     return sorted(sums.values(), key=lambda r: (r["day"], r["caller"]), reverse=True)
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "agent/usage": "The agent's token use and cost per UTC day and caller (params days, caller).",
+    "usage/day": "The UTC day (YYYY-MM-DD).",
+    "usage/caller": "Who called the agent.",
+    "usage/calls": "How many model calls were made.",
+    "usage/input-tokens": "How many input tokens were used.",
+    "usage/output-tokens": "How many output tokens were used.",
+    "usage/total-tokens": "Input plus output tokens.",
+    "usage/cost-usd": "What those tokens cost, in US dollars (by the configured prices).",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the ``:agent/usage`` resolver over ``runtime.store``."""
-    from ouroboros import resolver
+    from ouroboros import document, resolver
 
     @resolver(
         name="agent/usage",
+        doc="The agent's token use and cost per UTC day and caller, newest first.",
         output=[{"agent/usage": USAGE_ATTRS}],
         params=["days", "caller"],
         types={"agent/usage": list},
@@ -95,4 +109,4 @@ def operations(runtime: Runtime) -> list[Any]:
             ]
         }
 
-    return [usage_resolver]
+    return document([usage_resolver], ATTRIBUTE_DOCS)

@@ -36,6 +36,17 @@ def tool_attrs(described: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "ai/tools": "The enabled tools.",
+    "tool/description": "What the tool does (its MCP description).",
+    "tool/input-schema": "The JSON Schema of the tool's arguments.",
+    "tool/output-schema": "The JSON Schema of the tool's result.",
+    "tool/writes?": "Whether the tool changes anything.",
+    "ai/context": "A snapshot for an AI client: status, git status, memory keys and tool names.",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the ``:ai/*`` resolvers over ``runtime.tools`` (the tool registry; None = no tools).
 
@@ -45,19 +56,25 @@ def operations(runtime: Runtime) -> list[Any]:
     ``:ai/context`` = ``{context/type "system", context/timestamp, system/status, git/status,
     memory/keys, tools/available (count), tools/names}``.
     """
-    from ouroboros import optional, resolver
+    from ouroboros import document, optional, resolver
     from ouroboros.errors import NotFoundError
 
     def described() -> list[dict[str, Any]]:
         registry = runtime.tools
         return list(registry.list()) if registry is not None else []
 
-    @resolver(name="ai/tools", output=[{"ai/tools": TOOL_ATTRS}], types={"ai/tools": list})
+    @resolver(
+        name="ai/tools",
+        doc="The enabled tools with their schemas.",
+        output=[{"ai/tools": TOOL_ATTRS}],
+        types={"ai/tools": list},
+    )
     def tools_resolver(_data: Any) -> dict[str, Any]:
         return {"ai/tools": [tool_attrs(d) for d in described()]}
 
     @resolver(
         name="ai/tool",
+        doc="One enabled tool, by name, with its schemas.",
         input=["tool/name"],
         output=TOOL_ATTRS[1:],
         types={
@@ -82,6 +99,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="ai/context",
+        doc="A snapshot for an AI client: status, git, memory keys and the tools.",
         input=[optional("system/status"), optional("git/status"), optional("memory/keys")],
         output=["ai/context"],
         types={"ai/context": dict},
@@ -100,4 +118,4 @@ def operations(runtime: Runtime) -> list[Any]:
             }
         }
 
-    return [tools_resolver, tool_resolver, context_resolver]
+    return document([tools_resolver, tool_resolver, context_resolver], ATTRIBUTE_DOCS)

@@ -282,6 +282,30 @@ def project(sandbox: Sandbox, limit: Any = None) -> dict[str, Any]:
     }
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "file/path": "A file's path, relative to a configured root or absolute inside one.",
+    "file/name": "The file's name, without its folder.",
+    "file/extension": "The file name's extension, with its dot (empty when none).",
+    "file/size": "The file's size in bytes.",
+    "file/directory?": "Whether the path is a directory.",
+    "file/regular-file?": "Whether the path is a regular file.",
+    "file/symlink?": "Whether the path is a symbolic link.",
+    "file/hidden?": "Whether the file name starts with a dot.",
+    "file/last-modified": "When the file last changed (ISO 8601, UTC).",
+    "file/content": "The text file's whole content.",
+    "file/content-preview": "The text file's first lines (param lines).",
+    "dir/path": "A directory's path inside the configured roots.",
+    "knowledge/files": "The directory's entries, each with its file attributes (param limit).",
+    "search/pattern": "A glob matched against paths under the roots ('*.py' matches at any depth).",
+    "knowledge/search": "The files whose path matches the glob (param limit).",
+    "knowledge/project": "The project in the first root: its name, root and first files.",
+    "project/name": "The project's name (its root folder's name).",
+    "project/root": "The project's root folder.",
+    "project/files": "The first entries of the project's root folder (param limit).",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the file and knowledge resolvers over ``settings.roots``.
 
@@ -294,7 +318,7 @@ def operations(runtime: Runtime) -> list[Any]:
     ``(:knowledge/project {:limit n})``. Listing entries carry ``:file/path``, so nested joins can
     ask for any file attribute of each entry.
     """
-    from ouroboros import resolver
+    from ouroboros import document, resolver
     from ouroboros.resolvers.runtime import settings_of
 
     def sandbox_for(env: Any) -> Sandbox:
@@ -304,7 +328,12 @@ def operations(runtime: Runtime) -> list[Any]:
         return dict(getattr(env, "params", None) or {})
 
     @resolver(
-        name="file/info", types=FILE_TYPES, input=["file/path"], output=FILE_ATTRS, blocking=True
+        name="file/info",
+        doc="A file's name, size, kind and modification time (inside the configured roots).",
+        types=FILE_TYPES,
+        input=["file/path"],
+        output=FILE_ATTRS,
+        blocking=True,
     )
     def info_resolver(env: Any, data: Any) -> dict[str, Any]:
         info = file_info(sandbox_for(env), data["file/path"])
@@ -313,6 +342,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="file/content",
+        doc="A text file's whole content (inside the configured roots).",
         types={"file/content": str},
         input=["file/path"],
         output=["file/content"],
@@ -323,6 +353,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="file/content-preview",
+        doc="A text file's first lines (inside the configured roots).",
         params=["lines"],
         types={"file/content-preview": str},
         input=["file/path"],
@@ -335,6 +366,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="knowledge/files",
+        doc="The entries of a directory inside the configured roots.",
         params=["limit"],
         types={"knowledge/files": list},
         input=["dir/path"],
@@ -347,6 +379,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="knowledge/search",
+        doc="The files under the configured roots whose path matches a glob.",
         params=["limit"],
         types={"knowledge/search": list},
         input=["search/pattern"],
@@ -359,6 +392,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="knowledge/project",
+        doc="The project under the first root: its name, root and some of its files.",
         params=["limit"],
         types={"knowledge/project": dict},
         output=[
@@ -375,11 +409,14 @@ def operations(runtime: Runtime) -> list[Any]:
     def project_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"knowledge/project": project(sandbox_for(env), params(env).get("limit"))}
 
-    return [
-        info_resolver,
-        content_resolver,
-        preview_resolver,
-        files_resolver,
-        search_resolver,
-        project_resolver,
-    ]
+    return document(
+        [
+            info_resolver,
+            content_resolver,
+            preview_resolver,
+            files_resolver,
+            search_resolver,
+            project_resolver,
+        ],
+        ATTRIBUTE_DOCS,
+    )

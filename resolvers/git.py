@@ -236,6 +236,23 @@ def meta(repo_root: str) -> dict[str, Any]:
     return {"git/repo-root": top, "git/remote-url": redact_url(remote) if remote else None}
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "git/commits": "The latest commits of the configured repository, newest first (param n, default 10).",
+    "git/hash": "The commit's abbreviated hash.",
+    "git/full-hash": "The commit's full hash.",
+    "git/author": "The commit's author name.",
+    "git/date": "The commit's author date (ISO 8601).",
+    "git/subject": "The first line of the commit message.",
+    "git/refs": "The branch and tag names pointing at the commit.",
+    "git/status": "The repository's branch, whether the tree is clean, and how many files changed.",
+    "git/branches": "The repository's local branches.",
+    "branch/name": "The branch's name.",
+    "branch/current?": "Whether the branch is checked out.",
+    "git/meta": "The repository's top folder and its origin URL (credentials redacted).",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the git resolvers over ``settings.repo_root``.
 
@@ -245,7 +262,7 @@ def operations(runtime: Runtime) -> list[Any]:
     status/clean?, status/file-count, status/detached?}``), ``{:git/branches [:branch/name
     :branch/current?]}``, ``:git/meta`` (``{git/repo-root, git/remote-url}``).
     """
-    from ouroboros import resolver
+    from ouroboros import document, resolver
     from ouroboros.resolvers.runtime import settings_of
 
     def root(env: Any) -> str:
@@ -256,6 +273,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="git/commits",
+        doc="The latest commits of the configured repository, newest first.",
         params=["n"],
         types={"git/commits": list},
         output=[
@@ -276,12 +294,19 @@ def operations(runtime: Runtime) -> list[Any]:
         n = dict(getattr(env, "params", None) or {}).get("n")
         return {"git/commits": commits(root(env), n)}
 
-    @resolver(name="git/status", types={"git/status": dict}, output=["git/status"], blocking=True)
+    @resolver(
+        name="git/status",
+        doc="The configured repository's branch and working-tree state.",
+        types={"git/status": dict},
+        output=["git/status"],
+        blocking=True,
+    )
     def status_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"git/status": status(root(env))}
 
     @resolver(
         name="git/branches",
+        doc="The configured repository's local branches.",
         types={"git/branches": list},
         output=[{"git/branches": ["branch/name", "branch/current?"]}],
         blocking=True,
@@ -289,8 +314,16 @@ def operations(runtime: Runtime) -> list[Any]:
     def branches_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"git/branches": branches(root(env))}
 
-    @resolver(name="git/meta", types={"git/meta": dict}, output=["git/meta"], blocking=True)
+    @resolver(
+        name="git/meta",
+        doc="Where the configured repository is and its remote URL.",
+        types={"git/meta": dict},
+        output=["git/meta"],
+        blocking=True,
+    )
     def meta_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"git/meta": meta(root(env))}
 
-    return [commits_resolver, status_resolver, branches_resolver, meta_resolver]
+    return document(
+        [commits_resolver, status_resolver, branches_resolver, meta_resolver], ATTRIBUTE_DOCS
+    )

@@ -210,6 +210,54 @@ def _timed(params_block: Any) -> Any:
     return blocking
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "entity/name": "A knowledge-graph entity's unique name.",
+    "entity/type": "The entity's type (e.g. person).",
+    "entity/observations": "The entity's observations, as text.",
+    "entity/created-at": "When the entity was created (ISO 8601, UTC).",
+    "entity/updated-at": "When the entity last changed (ISO 8601, UTC).",
+    "entity/exists?": "Whether an entity with this name exists.",
+    "entity/relations-out": "The relations from this entity to others.",
+    "entity/relations-in": "The relations from others to this entity.",
+    "entity/neighbours": "The entities within depth hops (params depth, direction, relation-type, limit).",
+    "neighbour/depth": "How many hops away the neighbour is.",
+    "relation/type": "The relation's type, in active voice (e.g. works_at).",
+    "relation/from": "The entity the relation starts at.",
+    "relation/to": "The entity the relation points to.",
+    "relation/created-at": "When the relation was created (ISO 8601, UTC).",
+    "graph/search": "The entities matching a search (params query, limit, mode), best first.",
+    "search/score": "How well the entity matches the search (higher is better).",
+    "graph/search-meta": "How the search ran: its mode, total and any note.",
+    "graph/nodes": "The named entities that exist, in the order asked (param names).",
+    "graph/path": "A shortest relation chain between two entities (params from, to, max-depth).",
+    "path/found?": "Whether a path was found within the depth limit.",
+    "path/length": "How many relations the path has.",
+    "path/entities": "The entities along the path, in order.",
+    "path/relations": "The relations along the path, in order.",
+    "graph/neighbours": "An entity's neighbourhood within depth hops (params name, depth, ...).",
+    "neighbours/root": "The entity the neighbourhood is around.",
+    "neighbours/entities": "The entities in the neighbourhood.",
+    "neighbours/relations": "The relations among the neighbourhood's entities.",
+    "neighbours/truncated?": "Whether the neighbourhood was cut at the limit.",
+    "graph/stats": "How many entities, relations and observations the graph holds.",
+    "graph/entities": "A page of entities by name (params offset, limit).",
+    "graph/page": "A page of the graph: entities, their outgoing relations and counts.",
+    "graph/relations": "The relations on this page (each with its source entity's page).",
+    "page/offset": "Where the page starts.",
+    "page/total": "How many entities there are in all.",
+    "page/total-relations": "How many relations there are in all.",
+    "page/next-offset": "The offset of the next page (nil on the last).",
+    "graph/created-entities": "The entities created (names that existed are skipped).",
+    "graph/created-relations": "The relations created (duplicates are skipped).",
+    "graph/created-count": "How many were created.",
+    "graph/added-observations": "The observations added, per entity.",
+    "observation/added": "The observations added to that entity (ones it had are skipped).",
+    "graph/deleted-count": "How many were deleted.",
+    "graph/renamed-from": "The entity's name before the rename.",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the knowledge-graph resolvers and mutations over ``runtime.store``.
 
@@ -244,7 +292,7 @@ def operations(runtime: Runtime) -> list[Any]:
     ``graph/rename-entity!`` ``{:from "A" :to "B"}`` → the entity's attributes and
     ``graph/renamed-from``.
     """
-    from ouroboros import mutation, resolver
+    from ouroboros import document, mutation, resolver
 
     def store(env: Any) -> Any:
         return store_of(runtime, env)
@@ -262,6 +310,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="entity/core",
+        doc="A knowledge-graph entity's type, observations and times (batched).",
         input=["entity/name"],
         output=ENTITY_ATTRS,
         params=TIME_PARAMS,
@@ -308,6 +357,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="entity/relations-out",
+        doc="The relations from an entity to others.",
         input=["entity/name"],
         output=[{"entity/relations-out": RELATION_QUERY}],
         params=TIME_PARAMS,
@@ -320,6 +370,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="entity/relations-in",
+        doc="The relations from others to an entity.",
         input=["entity/name"],
         output=[{"entity/relations-in": RELATION_QUERY}],
         params=TIME_PARAMS,
@@ -344,6 +395,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="entity/neighbours",
+        doc="The entities within some hops of an entity.",
         input=["entity/name"],
         output=[{"entity/neighbours": ["entity/name", "entity/type", "neighbour/depth"]}],
         params=WALK_PARAMS,
@@ -372,6 +424,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="graph/search",
+        doc="The entities matching a search text, best first, and how the search ran.",
         output=[
             {"graph/search": [*ENTITY_SUMMARY, "search/score"]},
             "graph/search-meta",
@@ -421,6 +474,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="graph/nodes",
+        doc="The named entities that exist, in the order asked.",
         output=[{"graph/nodes": ENTITY_SUMMARY}],
         params=["names", *TIME_PARAMS],
         types={"graph/nodes": list},
@@ -440,6 +494,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="graph/path",
+        doc="A shortest chain of relations between two entities.",
         output=[
             {
                 "graph/path": [
@@ -495,6 +550,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="graph/neighbours",
+        doc="An entity's neighbourhood: entities within some hops and their relations.",
         output=[
             {
                 "graph/neighbours": [
@@ -534,7 +590,11 @@ def operations(runtime: Runtime) -> list[Any]:
         }
 
     @resolver(
-        name="graph/stats", output=["graph/stats"], types={"graph/stats": dict}, blocking=True
+        name="graph/stats",
+        doc="How many entities, relations and observations the graph holds.",
+        output=["graph/stats"],
+        types={"graph/stats": dict},
+        blocking=True,
     )
     def stats_resolver(env: Any, _data: Any) -> dict[str, Any]:
         counts = store(env).counts()
@@ -564,6 +624,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="graph/entities",
+        doc="A page of the graph's entities, by name.",
         output=[{"graph/entities": ENTITY_SUMMARY}],
         params=["offset", "limit", *TIME_PARAMS],
         types={"graph/entities": list},
@@ -576,6 +637,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="graph/page",
+        doc="A page of the graph: entities, their outgoing relations and page counts.",
         output=[
             {
                 "graph/page": [
@@ -616,6 +678,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="graph/create-entities!",
+        doc="Create entities (names that exist are skipped).",
         output=[{"graph/created-entities": ENTITY_SUMMARY}, "graph/created-count"],
         params=["entities"],
         blocking=True,
@@ -637,6 +700,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="graph/create-relations!",
+        doc="Create relations between existing entities (duplicates skipped).",
         output=[{"graph/created-relations": RELATION_QUERY}, "graph/created-count"],
         params=["relations"],
         blocking=True,
@@ -656,6 +720,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="graph/add-observations!",
+        doc="Add observations to existing entities.",
         output=[{"graph/added-observations": ["entity/name", "observation/added"]}],
         params=["observations"],
         blocking=True,
@@ -687,6 +752,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="graph/delete-entities!",
+        doc="Delete entities and their relations.",
         output=["graph/deleted-count"],
         params=["names"],
         blocking=True,
@@ -700,6 +766,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="graph/delete-observations!",
+        doc="Delete observations from entities.",
         output=["graph/deleted-count"],
         params=["deletions"],
         blocking=True,
@@ -726,6 +793,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="graph/delete-relations!",
+        doc="Delete relations.",
         output=["graph/deleted-count"],
         params=["relations"],
         blocking=True,
@@ -742,6 +810,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="graph/rename-entity!",
+        doc="Rename an entity, keeping its observations and relations.",
         output=[*ENTITY_SUMMARY, "graph/renamed-from"],
         params=["from", "to"],
         blocking=True,
@@ -757,23 +826,26 @@ def operations(runtime: Runtime) -> list[Any]:
             audit_write(runtime, env, "graph/rename-entity!", f"{old} -> {new}")
         return {**entity_attrs(entity), "graph/renamed-from": old}
 
-    return [
-        entity_resolver,
-        relations_out_resolver,
-        relations_in_resolver,
-        entity_neighbours_resolver,
-        search_resolver,
-        nodes_resolver,
-        path_resolver,
-        neighbours_resolver,
-        stats_resolver,
-        entities_resolver,
-        page_resolver,
-        create_entities_mutation,
-        create_relations_mutation,
-        add_observations_mutation,
-        delete_entities_mutation,
-        delete_observations_mutation,
-        delete_relations_mutation,
-        rename_entity_mutation,
-    ]
+    return document(
+        [
+            entity_resolver,
+            relations_out_resolver,
+            relations_in_resolver,
+            entity_neighbours_resolver,
+            search_resolver,
+            nodes_resolver,
+            path_resolver,
+            neighbours_resolver,
+            stats_resolver,
+            entities_resolver,
+            page_resolver,
+            create_entities_mutation,
+            create_relations_mutation,
+            add_observations_mutation,
+            delete_entities_mutation,
+            delete_observations_mutation,
+            delete_relations_mutation,
+            rename_entity_mutation,
+        ],
+        ATTRIBUTE_DOCS,
+    )

@@ -360,6 +360,19 @@ def _pick(params: Mapping[str, Any], *names: str, default: Any = None) -> Any:
     return default
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "api/url": "The URL requested (secret query parameters redacted in answers).",
+    "api/status": "The response's HTTP status (nil when no response came).",
+    "api/body": "The response body as text, cut at the size limit.",
+    "api/headers": "The response headers (secret ones redacted).",
+    "api/success?": "Whether the status was 2xx.",
+    "api/error": "Why the request failed (nil on success).",
+    "api/truncated?": "Whether the body was cut at the size limit.",
+    "api/meta": "The outbound HTTP client: its methods, timeout, size limit and allow list.",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the outbound HTTP resolvers and the ``api/request!`` mutation.
 
@@ -369,18 +382,31 @@ def operations(runtime: Runtime) -> list[Any]:
     :headers {...} :body ...})`` → the same attributes (``api/url``, ``api/method``, ... are
     accepted as param names too).
     """
-    from ouroboros import mutation, resolver
+    from ouroboros import document, mutation, resolver
 
-    @resolver(name="api/get", types=API_TYPES, input=["api/url"], output=API_ATTRS, blocking=True)
+    @resolver(
+        name="api/get",
+        doc="An HTTP GET of a public URL (private addresses refused) and its response.",
+        types=API_TYPES,
+        input=["api/url"],
+        output=API_ATTRS,
+        blocking=True,
+    )
     def get_resolver(env: Any, data: Any) -> dict[str, Any]:
         return fetch(data["api/url"], settings=settings_of(runtime, env))
 
-    @resolver(name="api/meta", types={"api/meta": dict}, output=["api/meta"])
+    @resolver(
+        name="api/meta",
+        doc="The outbound HTTP client: its methods, timeout, size limit and allow list.",
+        types={"api/meta": dict},
+        output=["api/meta"],
+    )
     def meta_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"api/meta": api_meta(settings_of(runtime, env))}
 
     @mutation(
         name="api/request!",
+        doc="An HTTP request (any method) to a public URL, with its response.",
         params=["method", "url", "headers", "body"],
         output=API_ATTRS,
         blocking=True,
@@ -398,4 +424,4 @@ def operations(runtime: Runtime) -> list[Any]:
             body=_pick(params, "body", "api/body"),
         )
 
-    return [get_resolver, meta_resolver, request_mutation]
+    return document([get_resolver, meta_resolver, request_mutation], ATTRIBUTE_DOCS)

@@ -61,6 +61,26 @@ def meta() -> dict[str, Any]:
     }
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "introspection/states": "Every state of the lifecycle state machine.",
+    "state/id": "The state's name.",
+    "state/type": "The state's kind: atomic, compound or final.",
+    "state/initial?": "Whether the state is its parent's initial state.",
+    "state/parent": "The name of the enclosing state (nil at the top).",
+    "introspection/transitions": "Every transition of the lifecycle state machine.",
+    "transition/event": "The event that fires the transition.",
+    "transition/source": "The state the transition leaves.",
+    "transition/target": "The state the transition enters.",
+    "introspection/configuration": "The active states now, innermost first.",
+    "introspection/state-names": "The names of every state of the lifecycle.",
+    "introspection/can-stop?": "Whether the lifecycle accepts the stop event now.",
+    "introspection/can-initialize?": "Whether the lifecycle accepts the initialize event now.",
+    "introspection/available-events": "The events the lifecycle accepts in its current state.",
+    "introspection/meta": "The introspection engine's version and kind.",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the introspection resolvers bound to ``runtime.lifecycle``.
 
@@ -71,12 +91,13 @@ def operations(runtime: Runtime) -> list[Any]:
     ``:introspection/can-initialize?``, ``:introspection/available-events`` (``["stop"]`` when
     running) and ``:introspection/meta``.
     """
-    from ouroboros import resolver
+    from ouroboros import document, resolver
 
     lifecycle = runtime.lifecycle
 
     @resolver(
         name="introspection/states",
+        doc="The lifecycle state machine's states.",
         types={"introspection/states": list},
         output=[
             {"introspection/states": ["state/id", "state/type", "state/initial?", "state/parent"]}
@@ -87,6 +108,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="introspection/transitions",
+        doc="The lifecycle state machine's transitions.",
         types={"introspection/transitions": list},
         output=[
             {
@@ -103,6 +125,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="introspection/current",
+        doc="Where the lifecycle is now: its configuration and what it can do next.",
         types={
             "introspection/configuration": list,
             "introspection/state-names": list,
@@ -123,6 +146,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="introspection/events",
+        doc="The events the lifecycle accepts in its current state.",
         types={"introspection/available-events": list},
         output=["introspection/available-events"],
     )
@@ -130,9 +154,15 @@ def operations(runtime: Runtime) -> list[Any]:
         return {"introspection/available-events": lifecycle.available_events()}
 
     @resolver(
-        name="introspection/meta", types={"introspection/meta": dict}, output=["introspection/meta"]
+        name="introspection/meta",
+        doc="The introspection engine's version and kind.",
+        types={"introspection/meta": dict},
+        output=["introspection/meta"],
     )
     def meta_resolver(_input: Any) -> dict[str, Any]:
         return {"introspection/meta": meta()}
 
-    return [states_resolver, transitions_resolver, current_resolver, events_resolver, meta_resolver]
+    return document(
+        [states_resolver, transitions_resolver, current_resolver, events_resolver, meta_resolver],
+        ATTRIBUTE_DOCS,
+    )

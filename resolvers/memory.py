@@ -60,6 +60,24 @@ def _write_key(params: Any, action: str) -> str:
     return str.__str__(value)
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "memory/key": "A memory entry's key.",
+    "memory/value": "The JSON value stored under the key (nil when none).",
+    "memory/exists?": "Whether a value is stored under the key.",
+    "memory/created-at": "When the entry was first stored (ISO 8601, UTC).",
+    "memory/updated-at": "When the entry was last written (ISO 8601, UTC).",
+    "memory/all": "Every memory entry.",
+    "memory/keys": "Every memory key, sorted.",
+    "memory/meta": "How many memory entries there are, where and whether they persist.",
+    "memory/saved?": "Whether the value was stored.",
+    "memory/created?": "Whether the key was new.",
+    "memory/deleted?": "Whether an entry existed and was deleted.",
+    "memory/cleared?": "Whether memory was cleared.",
+    "memory/count": "How many memory entries were removed.",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the memory resolvers and mutations over ``runtime.store``.
 
@@ -73,11 +91,12 @@ def operations(runtime: Runtime) -> list[Any]:
     memory/deleted?`` (whether it existed); ``(memory/clear!)`` → ``memory/cleared?
     memory/count`` (how many were removed). Plain ``key`` / ``value`` params work too.
     """
-    from ouroboros import mutation, resolver
+    from ouroboros import document, mutation, resolver
     from ouroboros.resolvers.runtime import settings_of
 
     @resolver(
         name="memory/get",
+        doc="The value stored in memory under a key, and when it was written.",
         input=["memory/key"],
         output=MEMORY_ATTRS,
         types=MEMORY_TYPES,
@@ -99,6 +118,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="memory/all",
+        doc="Every memory entry with its value and times.",
         output=[
             {
                 "memory/all": [
@@ -128,13 +148,21 @@ def operations(runtime: Runtime) -> list[Any]:
         }
 
     @resolver(
-        name="memory/keys", output=["memory/keys"], types={"memory/keys": list}, blocking=True
+        name="memory/keys",
+        doc="Every memory key, sorted.",
+        output=["memory/keys"],
+        types={"memory/keys": list},
+        blocking=True,
     )
     def keys_resolver(env: Any, _data: Any) -> dict[str, Any]:
         return {"memory/keys": list(store_of(runtime, env).memory_keys())}
 
     @resolver(
-        name="memory/meta", output=["memory/meta"], types={"memory/meta": dict}, blocking=True
+        name="memory/meta",
+        doc="How many memory entries there are and where they are stored.",
+        output=["memory/meta"],
+        types={"memory/meta": dict},
+        blocking=True,
     )
     def meta_resolver(env: Any, _data: Any) -> dict[str, Any]:
         store = store_of(runtime, env)
@@ -149,6 +177,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="memory/save!",
+        doc="Store a JSON value in memory under a key (replacing any old one).",
         output=["memory/key", "memory/value", "memory/saved?", "memory/created?"],
         params=["memory/key", "memory/value"],
         blocking=True,
@@ -168,6 +197,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="memory/delete!",
+        doc="Delete the memory entry under a key.",
         output=["memory/key", "memory/deleted?"],
         params=["memory/key"],
         blocking=True,
@@ -180,18 +210,26 @@ def operations(runtime: Runtime) -> list[Any]:
             audit_write(runtime, env, "memory/delete!", key or "-")
         return {"memory/key": key, "memory/deleted?": bool(existed)}
 
-    @mutation(name="memory/clear!", output=["memory/cleared?", "memory/count"], blocking=True)
+    @mutation(
+        name="memory/clear!",
+        doc="Delete every memory entry.",
+        output=["memory/cleared?", "memory/count"],
+        blocking=True,
+    )
     def clear_mutation(env: Any, _params: Any) -> dict[str, Any]:
         count = store_write(env, store_of(runtime, env), "memory_clear")
         audit_write(runtime, env, "memory/clear!", f"{count} keys")
         return {"memory/cleared?": True, "memory/count": count}
 
-    return [
-        get_resolver,
-        all_resolver,
-        keys_resolver,
-        meta_resolver,
-        save_mutation,
-        delete_mutation,
-        clear_mutation,
-    ]
+    return document(
+        [
+            get_resolver,
+            all_resolver,
+            keys_resolver,
+            meta_resolver,
+            save_mutation,
+            delete_mutation,
+            clear_mutation,
+        ],
+        ATTRIBUTE_DOCS,
+    )

@@ -697,6 +697,32 @@ def _pick(params: Mapping[Any, Any], *names: str, default: Any = None) -> Any:
     return default
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "openapi/clients": "The API clients bootstrapped from OpenAPI specs.",
+    "openapi/name": "The client's name, given at bootstrap.",
+    "openapi/client": "The name of a bootstrapped API client.",
+    "openapi/spec-url": "Where the client's spec was read from (secrets redacted).",
+    "openapi/base-url": "The URL the client's calls go to.",
+    "openapi/title": "The API's title from its spec.",
+    "openapi/spec-version": "The spec's format: OpenAPI 3.x or Swagger 2.0.",
+    "openapi/operations": "The client's operations.",
+    "operation/id": "The operation's id (operationId, or one made from method and path).",
+    "operation/summary": "The operation's summary from the spec.",
+    "operation/method": "The operation's HTTP method.",
+    "operation/path": "The operation's path template.",
+    "operation/parameters": "The operation's parameters and request body, with their schemas.",
+    "operation/response-schemas": "The operation's response schemas by status code.",
+    "operation/description": "The operation's description from the spec.",
+    "openapi/status": "The call's HTTP status (nil when no response came).",
+    "openapi/body": "The call's response body (parsed when JSON).",
+    "openapi/headers": "The call's response headers (secret ones redacted).",
+    "openapi/success?": "Whether the call's status was 2xx.",
+    "openapi/error": "Why the call failed (nil on success).",
+    "openapi/url": "The URL called (secrets redacted).",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the OpenAPI resolvers and mutations over ``runtime.openapi``.
 
@@ -709,12 +735,13 @@ def operations(runtime: Runtime) -> list[Any]:
     ``(openapi/bootstrap! {:name "pets" :spec-url "..." :base-url "..."?})`` and
     ``(openapi/call! {:client "pets" :operation "listPets" :params {...}})``.
     """
-    from ouroboros import mutation, resolver
+    from ouroboros import document, mutation, resolver
 
     registry = runtime.openapi
 
     @resolver(
         name="openapi/clients",
+        doc="The API clients bootstrapped from OpenAPI specs.",
         types={"openapi/clients": list},
         output=[
             {
@@ -733,6 +760,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="openapi/client",
+        doc="One bootstrapped API client: its URLs, title and operations.",
         types={
             "openapi/name": str,
             "openapi/spec-url": str,
@@ -766,6 +794,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="openapi/operation",
+        doc="One operation of a bootstrapped client: parameters, responses, description.",
         types={
             "operation/parameters": list,
             "operation/response-schemas": dict,
@@ -784,6 +813,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="openapi/bootstrap!",
+        doc="Make an API client from an OpenAPI 3 or Swagger 2 spec and keep it in the store.",
         params=["name", "spec-url", "base-url"],
         output=[
             "openapi/name",
@@ -806,6 +836,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @mutation(
         name="openapi/call!",
+        doc="Call an operation of a bootstrapped API client with its parameters.",
         params=["client", "operation", "params"],
         output=[
             "openapi/status",
@@ -831,10 +862,13 @@ def operations(runtime: Runtime) -> list[Any]:
             _pick(params, "params", "openapi/params", default={}),
         )
 
-    return [
-        clients_resolver,
-        client_resolver,
-        operation_resolver,
-        bootstrap_mutation,
-        call_mutation,
-    ]
+    return document(
+        [
+            clients_resolver,
+            client_resolver,
+            operation_resolver,
+            bootstrap_mutation,
+            call_mutation,
+        ],
+        ATTRIBUTE_DOCS,
+    )

@@ -36,9 +36,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "memory/recall": "The stored passages that best answer a query, packed into a token budget.",
+    "entity/history": "Every recorded change to the entity, oldest first.",
+    "graph/invalidated-count": "How many were marked no longer valid.",
+    "graph/purged": "How many rows of each kind were erased.",
+    "memory/ingested": "What the ingest stored, superseded or skipped.",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the recall, history, invalidation, purge and ingest operations."""
-    from ouroboros import mutation, resolver
+    from ouroboros import document, mutation, resolver
     from ouroboros.memory import ingest_document, ingest_transcript, ingest_turns, recall
 
     def store(env: Any) -> Any:
@@ -156,11 +166,14 @@ def operations(runtime: Runtime) -> list[Any]:
         audit_write(runtime, env, "memory/ingest!", str(got.get("document", "-")))
         return {"memory/ingested": got}
 
-    return [
-        recall_resolver,
-        history_resolver,
-        invalidate_observations,
-        invalidate_relations,
-        purge,
-        ingest,
-    ]
+    return document(
+        [
+            recall_resolver,
+            history_resolver,
+            invalidate_observations,
+            invalidate_relations,
+            purge,
+            ingest,
+        ],
+        ATTRIBUTE_DOCS,
+    )

@@ -117,6 +117,38 @@ def _tool_stats(rows: list[Mapping[str, Any]], name: str) -> dict[str, Any]:
     }
 
 
+ATTRIBUTE_DOCS: dict[str, str] = {
+    "telemetry/events": "Recorded events, newest first (params limit, kind, name).",
+    "telemetry/recent": "The latest events (param count).",
+    "event/id": "The event's id.",
+    "event/kind": "The event's kind (tool, query, request, ...).",
+    "event/name": "What the event is about (a tool name, an endpoint, ...).",
+    "event/timestamp": "When the event happened (ISO 8601, UTC).",
+    "event/ok?": "Whether it succeeded.",
+    "event/duration-ms": "How long it took, in milliseconds.",
+    "event/details": "The event's other recorded fields (redacted).",
+    "telemetry/stats": "Counts, error rate and tool durations over all telemetry.",
+    "telemetry/total-events": "How many events are recorded.",
+    "telemetry/tool-invocations": "How many tool calls are recorded.",
+    "telemetry/query-executions": "How many query runs are recorded.",
+    "telemetry/errors": "How many recorded events failed.",
+    "telemetry/error-rate": "The fraction of recorded events that failed (0 to 1).",
+    "telemetry/avg-tool-duration-ms": "The mean tool-call duration, in milliseconds.",
+    "telemetry/p95-tool-duration-ms": "The 95th-percentile tool-call duration, in milliseconds.",
+    "telemetry/by-tool": "One tool's events (param tool-name or a :tool/name ident; all tools without).",
+    "tool/name": "A tool's name (as MCP lists it).",
+    "tool/stats": "The tool's calls, errors, error rate and durations.",
+    "audit/log": "The audit log of writes, newest first (param limit).",
+    "audit/timestamp": "When the write happened (ISO 8601, UTC).",
+    "audit/actor": "Who wrote (the caller's id).",
+    "audit/action": "What was done (the tool or mutation).",
+    "audit/target": "What it was done to.",
+    "audit/outcome": "Whether it succeeded (ok or the error type).",
+    "audit/details": "The write's other recorded fields (redacted).",
+}
+"""One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
+
+
 def operations(runtime: Runtime) -> list[Any]:
     """Return the telemetry and audit resolvers over ``runtime.store``.
 
@@ -132,7 +164,7 @@ def operations(runtime: Runtime) -> list[Any]:
     ``(:audit/log {:limit 100})`` (``{:audit/timestamp :audit/actor :audit/action
     :audit/target :audit/outcome :audit/details}``).
     """
-    from ouroboros import optional, resolver
+    from ouroboros import document, optional, resolver
 
     def store(env: Any) -> Any:
         return store_of(runtime, env)
@@ -144,6 +176,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="telemetry/events",
+        doc="Recorded telemetry events, newest first, filtered by kind and name.",
         output=[{"telemetry/events": EVENT_ATTRS}],
         params=["limit", "kind", "name"],
         types={"telemetry/events": list},
@@ -160,6 +193,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="telemetry/recent",
+        doc="The latest telemetry events.",
         output=[{"telemetry/recent": EVENT_ATTRS}],
         params=["count"],
         types={"telemetry/recent": list},
@@ -182,6 +216,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="telemetry/stats",
+        doc="Counts, error rate and tool durations over all telemetry.",
         output=["telemetry/stats", *stat_attrs],
         types={
             "telemetry/stats": dict,
@@ -201,6 +236,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="telemetry/by-tool",
+        doc="The telemetry events of one tool (or of every tool).",
         input=[optional("tool/name")],
         output=[{"telemetry/by-tool": EVENT_ATTRS}],
         params=["tool-name", "limit"],
@@ -219,6 +255,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="tool/stats",
+        doc="One tool's calls, errors and durations.",
         input=["tool/name"],
         output=["tool/stats"],
         types={"tool/stats": dict},
@@ -231,6 +268,7 @@ def operations(runtime: Runtime) -> list[Any]:
 
     @resolver(
         name="audit/log",
+        doc="The audit log of writes, newest first.",
         output=[{"audit/log": AUDIT_ATTRS}],
         params=["limit"],
         types={"audit/log": list},
@@ -240,11 +278,14 @@ def operations(runtime: Runtime) -> list[Any]:
         limit = limit_of(params_of(env), "limit", "n", default=100)
         return {"audit/log": [_audit_attrs(r) for r in store(env).audit_log(limit)]}
 
-    return [
-        events_resolver,
-        recent_resolver,
-        stats_resolver,
-        by_tool_resolver,
-        tool_stats_resolver,
-        audit_resolver,
-    ]
+    return document(
+        [
+            events_resolver,
+            recent_resolver,
+            stats_resolver,
+            by_tool_resolver,
+            tool_stats_resolver,
+            audit_resolver,
+        ],
+        ATTRIBUTE_DOCS,
+    )

@@ -99,8 +99,28 @@ class AttributeRegistry(Mapping[str, AttributeSpec]):
 
     def __init__(self, specs: Iterable[AttributeSpec] = ()) -> None:
         self._specs: dict[Keyword, AttributeSpec] = {}
+        self._docs: dict[Keyword, str] = {}
         for spec in specs:
             self.add(spec)
+
+    def document(self, attr: str, doc: str) -> None:
+        """Record a one-line description of ``attr`` (the first one given is kept).
+
+        Unlike a spec it declares no type, so any attribute (nested ones too) can have one.
+        """
+        if doc:
+            self._docs.setdefault(keyword(attr), doc)
+
+    def doc_of(self, attr: str) -> str:
+        """Return ``attr``'s description: its spec's ``doc``, else one given to ``document``."""
+        key = keyword(attr)
+        spec = self._specs.get(key)
+        return (spec.doc if spec is not None else "") or self._docs.get(key, "")
+
+    @property
+    def documented(self) -> frozenset[Keyword]:
+        """Every attribute with a description."""
+        return frozenset(a for a in (*self._specs, *self._docs) if self.doc_of(a))
 
     def add(self, spec: AttributeSpec) -> None:
         """Register ``spec``; raises ``RegistrationError`` if the name has a different spec."""

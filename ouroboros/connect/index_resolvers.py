@@ -55,6 +55,15 @@ def _engine(env: Env) -> Any:
     name="ouroboros.index/attributes",
     output=[{"ouroboros.index/attributes": ATTRIBUTE_FIELDS}],
     doc="Every attribute the engine knows, with its type and the resolvers around it.",
+    docs={
+        "ouroboros.index/attributes": "Every attribute the engine knows, with its description.",
+        "ouroboros.attribute/name": "The attribute's name.",
+        "ouroboros.attribute/type": "The attribute's declared Python type (nil when undeclared).",
+        "ouroboros.attribute/doc": "The attribute's one-line description.",
+        "ouroboros.attribute/many?": "Whether the attribute holds a list of values.",
+        "ouroboros.attribute/provided-by": "The resolvers that give the attribute.",
+        "ouroboros.attribute/input-of": "The resolvers that take the attribute as input.",
+    },
 )
 def index_attributes(env: Env, _input: Any) -> dict[str, Any]:
     engine = _engine(env)
@@ -67,7 +76,7 @@ def index_attributes(env: Env, _input: Any) -> dict[str, Any]:
             {
                 "ouroboros.attribute/name": str(attr),
                 "ouroboros.attribute/type": spec.describe() if spec else None,
-                "ouroboros.attribute/doc": spec.doc if spec else "",
+                "ouroboros.attribute/doc": engine.attributes.doc_of(attr),
                 "ouroboros.attribute/many?": bool(spec and spec.many),
                 "ouroboros.attribute/provided-by": [r.name for r in index.providers.get(attr, ())],
                 "ouroboros.attribute/input-of": list(index.input_of.get(attr, ())),
@@ -80,6 +89,15 @@ def index_attributes(env: Env, _input: Any) -> dict[str, Any]:
     name="ouroboros.index/resolvers",
     output=[{"ouroboros.index/resolvers": RESOLVER_FIELDS}],
     doc="Every registered resolver: name, input and output as EQL, flags and doc.",
+    docs={
+        "ouroboros.index/resolvers": "Every registered resolver.",
+        "ouroboros.resolver/name": "The resolver's name.",
+        "ouroboros.resolver/input": "The attributes the resolver takes, as EQL.",
+        "ouroboros.resolver/output": "The attributes the resolver gives, as EQL.",
+        "ouroboros.resolver/batch?": "Whether the resolver takes many inputs in one call.",
+        "ouroboros.resolver/priority": "The resolver's priority (higher wins among providers).",
+        "ouroboros.resolver/doc": "The resolver's description.",
+    },
 )
 def index_resolvers(env: Env, _input: Any) -> dict[str, Any]:
     index = _engine(env).index
@@ -102,6 +120,13 @@ def index_resolvers(env: Env, _input: Any) -> dict[str, Any]:
     name="ouroboros.index/mutations",
     output=[{"ouroboros.index/mutations": MUTATION_FIELDS}],
     doc="Every registered mutation: name, params and output as EQL, and doc.",
+    docs={
+        "ouroboros.index/mutations": "Every registered mutation.",
+        "ouroboros.mutation/name": "The mutation's name.",
+        "ouroboros.mutation/params": "The params the mutation takes, as EQL.",
+        "ouroboros.mutation/output": "The attributes the mutation returns, as EQL.",
+        "ouroboros.mutation/doc": "The mutation's description.",
+    },
 )
 def index_mutations(env: Env, _input: Any) -> dict[str, Any]:
     index = _engine(env).index

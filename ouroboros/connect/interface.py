@@ -124,6 +124,9 @@ class Engine:
         for r in self.index.resolvers.values():
             for attr, tp in r.types.items():
                 self.attributes.add(AttributeSpec(attr, tp))
+        for op in self.index.operations:
+            for attr, doc in op.docs.items():
+                self.attributes.document(attr, doc)
         self.plugins = check_plugins(plugins)
         self.weights: dict[str, float] = {}
         self.or_resolvers = frozenset(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ouroboros.connect.shapes import EMPTY, OPTIONAL_KEY, Shape, keyword, read_shape
@@ -28,6 +28,9 @@ __all__ = [
     "Mutation",
     "Operation",
     "Resolver",
+    "attributes_of",
+    "document",
+    "first_line",
     "mutation",
     "optional",
     "resolver",
@@ -74,6 +77,11 @@ def _name_of(fn: Callable[..., Any]) -> str:
     return f"{module}/{qual}" if module and module != "__main__" else qual
 
 
+def first_line(text: str) -> str:
+    """Return the first non-blank line of ``text``, stripped (``""`` for none)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def _call_directly(op: Resolver | Mutation, args: tuple[Any, ...]) -> Any:
     """Call an operation's function the way a unit test would: with the input (or params) map,
     or with ``(env, input)``; a detached env is supplied when the function wants one."""
@@ -107,6 +115,7 @@ class Resolver:
     doc: str = ""
     params: Shape = EMPTY
     types: Mapping[str, Any] = field(default_factory=dict)
+    docs: Mapping[str, str] = field(default_factory=dict)
     wants_env: bool = False
     is_async: bool = False
 
@@ -114,6 +123,11 @@ class Resolver:
 
     def __call__(self, *args: Any) -> Any:
         return _call_directly(self, args)
+
+    @property
+    def summary(self) -> str:
+        """The first line of ``doc`` (its one-line description)."""
+        return first_line(self.doc)
 
     @property
     def provides(self) -> tuple[Keyword, ...]:
@@ -141,6 +155,7 @@ class Mutation:
     timeout: float | None = None
     blocking: bool | Callable[[Any], bool] = False
     doc: str = ""
+    docs: Mapping[str, str] = field(default_factory=dict)
     wants_env: bool = False
     is_async: bool = False
 
@@ -148,6 +163,11 @@ class Mutation:
 
     def __call__(self, *args: Any) -> Any:
         return _call_directly(self, args)
+
+    @property
+    def summary(self) -> str:
+        """The first line of ``doc`` (its one-line description)."""
+        return first_line(self.doc)
 
     def __repr__(self) -> str:
         return f"Mutation({str(self.name)!r}, output={self.output.to_edn()})"
@@ -161,6 +181,15 @@ def _read(spec: Any, what: str, name: str) -> Shape:
         return read_shape(spec)
     except (TypeError, ValueError) as exc:
         raise RegistrationError(f"{name}: bad {what} declaration: {exc}") from exc
+
+
+def _read_docs(docs: Mapping[str, str] | None, name: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for attr, text in (docs or {}).items():
+        if not isinstance(text, str) or not text.strip():
+            raise RegistrationError(f"{name}: the description of :{attr} must be non-empty text")
+        out[keyword(attr)] = text.strip()
+    return out
 
 
 def make_resolver(
@@ -178,6 +207,7 @@ def make_resolver(
     doc: str | None = None,
     params: Any = None,
     types: Mapping[str, Any] | None = None,
+    docs: Mapping[str, str] | None = None,
 ) -> Resolver:
     """Return a ``Resolver`` record for ``fn`` (the non-decorator form of ``@resolver``)."""
     rname = name or _name_of(fn)
@@ -202,6 +232,7 @@ def make_resolver(
         doc=doc if doc is not None else inspect.getdoc(fn) or "",
         params=_read(params, "params", rname),
         types={keyword(k): v for k, v in (types or {}).items()},
+        docs=_read_docs(docs, rname),
         wants_env=_wants_env(fn),
         is_async=_is_async(fn),
     )
@@ -222,6 +253,7 @@ def resolver(
     doc: str | None = None,
     params: Any = None,
     types: Mapping[str, Any] | None = None,
+    docs: Mapping[str, str] | None = None,
 ) -> Any:
     """Decorate a function as a resolver; returns a ``Resolver`` record.
 
@@ -231,8 +263,11 @@ def resolver(
     several resolvers provide an attribute. ``cache=False`` opts out of the per-request cache.
     ``timeout`` (seconds), ``batch_chunk_size``, ``blocking`` (sync function run in a worker
     thread under ``process_async``; or a predicate ``blocking(env) -> bool`` deciding per call,
-    e.g. not when the data is in this process's memory), ``doc``, ``params`` (documentary), ``types`` (attribute →
-    Python type, registered as attribute specs). Raises ``RegistrationError`` on a bad declaration.
+    e.g. not when the data is in this process's memory), ``doc`` (default: the docstring),
+    ``params`` (documentary), ``types`` (attribute → Python type, registered as attribute specs),
+    ``docs`` (attribute → one-line description, for any attribute in ``output``, nested ones
+    too; shown by ``/index``, GraphQL and ``ouroboros plan``). Raises ``RegistrationError`` on a
+    bad declaration.
     """
     kwargs = dict(
         output=output,
@@ -247,6 +282,7 @@ def resolver(
         doc=doc,
         params=params,
         types=types,
+        docs=docs,
     )
     if fn is not None:
         return make_resolver(fn, **kwargs)
@@ -266,11 +302,13 @@ def mutation(
     timeout: float | None = None,
     blocking: bool | Callable[[Any], bool] = False,
     doc: str | None = None,
+    docs: Mapping[str, str] | None = None,
 ) -> Any:
     """Decorate a function as a mutation named ``name`` (``"ns/op"``); returns a ``Mutation``.
 
     The function receives the call's params map (``(params)`` or ``(env, params)``) and returns
-    a map, which a mutation join (``{(ns/op {...}) [:a]}``) can read further.
+    a map, which a mutation join (``{(ns/op {...}) [:a]}``) can read further. ``doc`` defaults
+    to the docstring; ``docs`` describes output attributes, as for ``@resolver``.
     """
 
     def decorate(f: Callable[..., Any]) -> Mutation:
@@ -285,11 +323,43 @@ def mutation(
             timeout=timeout,
             blocking=blocking,
             doc=doc if doc is not None else inspect.getdoc(f) or "",
+            docs=_read_docs(docs, mname),
             wants_env=_wants_env(f),
             is_async=_is_async(f),
         )
 
     return decorate(fn) if fn is not None else decorate
+
+
+def _attrs_of(shape: Shape, out: set[Keyword]) -> set[Keyword]:
+    for attr, sub in shape.items():
+        out.add(attr)
+        _attrs_of(sub, out)
+    return out
+
+
+def attributes_of(op: Operation, *, inputs: bool = True) -> set[Keyword]:
+    """Return every attribute ``op`` gives (nested ones too) and, with ``inputs``, takes."""
+    found = _attrs_of(op.output, set())
+    if inputs and isinstance(op, Resolver):
+        _attrs_of(op.input, found)
+    return found
+
+
+def document(operations: Any, docs: Mapping[str, str]) -> list[Operation]:
+    """Return ``operations`` with one-line descriptions of the attributes they touch.
+
+    ``docs`` maps attribute → description, for a whole module at once: each operation keeps
+    those of the attributes in its ``output`` and ``input`` (nested ones too) and its own
+    ``docs`` win. Raises ``RegistrationError`` for an empty description.
+    """
+    table = _read_docs(docs, "document")
+    out: list[Operation] = []
+    for op in flatten_operations(operations):
+        touched = attributes_of(op)
+        mine = {a: text for a, text in table.items() if a in touched}
+        out.append(replace(op, docs={**mine, **op.docs}))
+    return out
 
 
 def flatten_operations(operations: Any) -> list[Operation]:

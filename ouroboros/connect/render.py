@@ -98,19 +98,38 @@ def plan_to_json(plan: Plan) -> str:
     return json.dumps(plan_to_data(plan), indent=2, default=str)
 
 
-def _label(node: dict[str, Any]) -> str:
+def _summaries(plan: Plan) -> dict[str, str]:
+    """Return each planned resolver's one-line description, by name."""
+    out: dict[str, str] = {}
+
+    def walk(node: AttrNode) -> None:
+        for step in node.options:
+            out[step.resolver.name] = step.resolver.summary
+            for dep in (*step.requires, *step.optionals):
+                walk(dep)
+
+    for root in plan.roots:
+        walk(root)
+    return out
+
+
+def _label(node: dict[str, Any], docs: dict[str, str] | None = None) -> str:
     if node["type"] == "resolver":
         params = f" {node['params']}" if node["params"] else ""
         batch = " (batch)" if node["batch"] else ""
-        return f"resolver {node['resolver']}{batch} → {', '.join(map(attr_text, node['expects']))}{params}"
+        summary = (docs or {}).get(node["resolver"])
+        doc = f" — {summary}" if summary else ""
+        return f"resolver {node['resolver']}{batch} → {', '.join(map(attr_text, node['expects']))}{params}{doc}"
     if node["type"] == "or":
         return f"OR → {', '.join(map(attr_text, node['expects']))}"
     return "AND"
 
 
 def plan_to_text(plan: Plan) -> str:
-    """Return the plan as an indented tree a person can read."""
+    """Return the plan as an indented tree a person can read, each resolver with its
+    one-line description."""
     data = plan_to_data(plan)
+    docs = _summaries(plan)
     by_id = {n["id"]: n for n in data["nodes"]}
     lines: list[str] = []
     if data["available"]:
@@ -120,7 +139,7 @@ def plan_to_text(plan: Plan) -> str:
     def walk(node_id: int, prefix: str, last: bool, head: str = "") -> None:
         node = by_id[node_id]
         branch = "└─ " if last else "├─ "
-        lines.append(f"{prefix}{branch}{head}{_label(node)}")
+        lines.append(f"{prefix}{branch}{head}{_label(node, docs)}")
         child_prefix = prefix + ("   " if last else "│  ")
         children: list[tuple[int, str]] = []
         if node["type"] == "resolver" and node["requires"] is not None:

@@ -50,7 +50,7 @@ def attribute_index(engine: Any, tools: Any = None) -> dict[str, Any]:
             {
                 "name": str(attr),
                 "type": spec.describe() if spec else None,
-                "doc": spec.doc if spec else "",
+                "doc": specs.doc_of(attr),
                 "many": bool(spec and spec.many),
                 "global": attr in globals_,
                 "provided_by": [r.name for r in index.providers.get(attr, ())],

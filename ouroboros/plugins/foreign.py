@@ -150,7 +150,8 @@ def _wanted(attr: str, namespaces: Sequence[str] | None) -> bool:
 
 
 def _ouroboros_ops(source: Mapping[str, Any], client: _Client, local: set[str]) -> list[Any]:
-    from ouroboros import resolver
+    from ouroboros import document, resolver
+    from ouroboros.connect.operations import first_line
     from ouroboros.eql import Keyword, parse, to_edn
 
     index = client.call("GET", f"{client.url}/index")
@@ -194,11 +195,18 @@ def _ouroboros_ops(source: Mapping[str, Any], client: _Client, local: set[str]) 
                 doc=doc,
             )
         )
-    return ops
+    # The remote's own attribute descriptions, else a line naming the source.
+    docs = {
+        str(a["name"]): f"From {client.name}: {first_line(str(a.get('doc') or ''))}"
+        if a.get("doc")
+        else f"From the foreign source {client.name} ({client.url})."
+        for a in index.get("attributes", [])
+    }
+    return document(ops, docs) if docs else ops
 
 
 _INTROSPECT = """{ __schema { queryType { name } types { name kind fields {
-  name args { name type { kind name ofType { kind name } } }
+  name description args { name type { kind name ofType { kind name } } }
   type { kind name ofType { kind name ofType { kind name } } } } } } }"""
 
 
@@ -206,6 +214,14 @@ def _unwrap(tp: Mapping[str, Any]) -> tuple[str, str | None]:
     while tp.get("kind") in ("NON_NULL", "LIST") and tp.get("ofType"):
         tp = tp["ofType"]
     return tp.get("kind", ""), tp.get("name")
+
+
+def _described(source: str, where: str, field: Mapping[str, Any]) -> str:
+    """Return a foreign GraphQL field's one-line description (its own, else where it is)."""
+    from ouroboros.connect.operations import first_line
+
+    own = first_line(str(field.get("description") or ""))
+    return f"From {source}: {own}" if own else f"From {source}: {where}."
 
 
 def _graphql_ops(source: Mapping[str, Any], client: _Client) -> list[Any]:
@@ -238,6 +254,7 @@ def _graphql_ops(source: Mapping[str, Any], client: _Client) -> list[Any]:
                     timeout=client.timeout * 2,
                     blocking=True,
                     doc=f"From {name} ({client.url}): Query.{fld['name']}",
+                    docs={attr: _described(name, f"Query.{fld['name']}", fld)},
                 )
             )
         elif kind == "OBJECT" and len(fld["args"]) == 1 and len(required) == 1 and tname:
@@ -290,6 +307,14 @@ def _graphql_ops(source: Mapping[str, Any], client: _Client) -> list[Any]:
                     timeout=client.timeout * 2,
                     blocking=True,
                     doc=f"From {name} ({client.url}): Query.{fld['name']}({arg})",
+                    docs={
+                        in_attr: f"From {name}: the {arg} argument of Query.{fld['name']}.",
+                        **{
+                            f"{ns}/{f['name']}": _described(name, f"{tname}.{f['name']}", f)
+                            for f in obj.get("fields") or []
+                            if f"{ns}/{f['name']}" in outs
+                        },
+                    },
                 )
             )
     return ops

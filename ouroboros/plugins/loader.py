@@ -253,6 +253,33 @@ def _attribute_specs(manifest: Manifest) -> list[Any]:
     ]
 
 
+def _describe_attributes(ops: list[Any], manifest: Manifest) -> list[Any]:
+    """Return an outside plugin's operations with a description of every attribute they give or
+    take: the manifest's, else the operation's own ``docs``, else a line naming the plugin."""
+    from dataclasses import replace
+
+    from ouroboros.connect.operations import attributes_of
+
+    declared = {a["name"] for a in manifest.attributes}
+    out = []
+    for op in ops:
+        gives = attributes_of(op, inputs=False)
+        what = f"{op.kind} {op.name}"
+        generated = {
+            str(attr): (
+                f"From the plugin {manifest.name} ({what}): {op.summary}"
+                if attr in gives and op.summary
+                else f"From the plugin {manifest.name} ({what})."
+                if attr in gives
+                else f"An input of the plugin {manifest.name}'s {what}."
+            )
+            for attr in attributes_of(op)
+            if str(attr) not in declared and attr not in op.docs
+        }
+        out.append(replace(op, docs={**generated, **op.docs}) if generated else op)
+    return out
+
+
 def _check_declared(manifest: Manifest, adds: dict[str, list[Any]]) -> None:
     declared = {
         "resolvers": manifest.resolvers,
@@ -324,7 +351,7 @@ class _Loader:
         )
         ops = [*adds["resolvers"], *adds["mutations"]]
         if not builtin:
-            ops = [bind_operation(op, caps) for op in ops]
+            ops = _describe_attributes([bind_operation(op, caps) for op in ops], manifest)
         self.result.loaded.append(
             LoadedPlugin(
                 manifest=manifest,

@@ -11,7 +11,12 @@ from ouroboros import AttributeSpec, Engine, resolver
 from ouroboros.connect.planner import PLAN_CACHE
 from ouroboros.connect.trace import Trace
 from ouroboros.eql import parse
-from ouroboros.errors import AttributeTypeError, QueryLimitError, ResolverTimeoutError
+from ouroboros.errors import (
+    AttributeTypeError,
+    QueryLimitError,
+    RegistrationError,
+    ResolverTimeoutError,
+)
 
 
 @resolver(input=["user/id"], output=["user/name", "user/age"], types={"user/age": int})
@@ -204,3 +209,40 @@ def test_public_names_include_plan_cache_trace_and_builtin_factories():
     assert ouroboros.alias is alias and ouroboros.constant is constant
     assert ouroboros.equivalence is equivalence and ouroboros.static_table is static_table
     assert {"PlanCache", "Trace", "alias", "constant"} <= set(ouroboros.__all__)
+
+
+def test_attribute_descriptions_from_docs_and_document() -> None:
+    from ouroboros import document, mutation
+
+    @resolver(
+        output=["user/name", {"user/friends": ["user/id"]}],
+        input=["user/id"],
+        docs={"user/name": "Display name"},
+    )
+    def user_docs(inp):
+        return {"user/name": "x", "user/friends": []}
+
+    @mutation(name="user/rename!", output=["user/renamed?"])
+    def rename(params):
+        return {"user/renamed?": True}
+
+    table = {
+        "user/id": "The user's id.",
+        "user/name": "Not used: the resolver's own docs win.",
+        "user/friends": "The user's friends.",
+        "user/renamed?": "Whether the rename happened.",
+        "other/thing": "Kept by no operation here.",
+    }
+    ops = document([user_docs, rename], table)
+    assert ops[0].docs == {
+        "user/name": "Display name",
+        "user/friends": "The user's friends.",
+        "user/id": "The user's id.",
+    }
+    assert ops[1].docs == {"user/renamed?": "Whether the rename happened."}
+    engine = Engine(ops, attributes=[AttributeSpec("user/id", int, doc="A spec's doc comes first")])
+    assert engine.attributes.doc_of("user/id") == "A spec's doc comes first"
+    assert engine.attributes.doc_of("user/friends") == "The user's friends."
+    assert engine.attributes.doc_of("other/thing") == ""
+    with pytest.raises(RegistrationError, match="must be non-empty"):
+        resolver(lambda inp: {}, output=["a"], docs={"a": " "})

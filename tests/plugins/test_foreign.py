@@ -26,6 +26,7 @@ from strawberry.asgi import GraphQL
 
 from ouroboros import resolver
 from ouroboros.config import Settings
+from ouroboros.connect.operations import attributes_of
 from ouroboros.service import build_service
 from ouroboros.store import open_store
 from tests.plugins.conftest import EXAMPLE
@@ -48,7 +49,7 @@ ALICE = {"name": "Alice", "entityType": "person", "observations": ["likes tea", 
 @strawberry.type
 class Person:
     name: str
-    email: str
+    email: str = strawberry.field(description="The person's work email address.")
     team: str
 
 
@@ -139,6 +140,28 @@ def test_one_query_joins_local_memory_ouroboros_and_graphql(
         with local_service(tmp_path, foreign) as service:
             assert not service.plugins.refused, [r.line for r in service.plugins.refused]
             assert service.plugins.get("foreign-peer").origin == f"foreign ouroboros {remote}"
+            docs = service.engine.attributes
+            # Descriptions come from the source (the peer's /index, the GraphQL schema) or
+            # name it; every attribute a foreign operation touches has one.
+            assert (
+                docs.doc_of("stats/word-count")
+                == "From peer: How many words the entity's observations hold together."
+            )
+            assert (
+                docs.doc_of("people.person/email")
+                == "From people: The person's work email address."
+            )
+            assert docs.doc_of("people.person/team") == "From people: Person.team."
+            assert docs.doc_of("people/greeting") == "From people: Query.greeting."
+            assert (
+                docs.doc_of("people.person/name")
+                == "From people: the name argument of Query.person."
+            )
+            assert docs.doc_of("entity/type") == "The entity's type (e.g. person)."  # ours stays
+            for plugin in ("foreign-peer", "foreign-people"):
+                for op in service.plugins.get(plugin).operations:
+                    undocumented = [a for a in attributes_of(op) if not docs.doc_of(a)]
+                    assert undocumented == [], (op.name, undocumented)
             CALLS.clear()
             result = service.engine.process(
                 '[:people/greeting {[:entity/name "Alice"] '

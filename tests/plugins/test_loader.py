@@ -53,6 +53,13 @@ def test_a_directory_plugin_loads_and_answers(plugin_dir, make_plugin, tmp_path)
         assert result[(f"{ns}/who", "Ada")] == {f"{ns}/greeting": "hello Ada"}
         envelope = service.tools.call_sync(f"{ns}_hello", {"who": "Bo"})
         assert envelope["result"] == {f"{ns}/greeting": "hello Bo"}
+        # Its manifest declares no attributes: generated descriptions name the plugin.
+        docs = service.engine.attributes
+        name = ns.replace("_", "-")
+        assert docs.doc_of(f"{ns}/greeting") == (
+            f"From the plugin {name} (resolver {ns}/hello): Greet someone."
+        )
+        assert docs.doc_of(f"{ns}/who") == f"An input of the plugin {name}'s resolver {ns}/hello."
 
 
 @pytest.mark.parametrize(

@@ -184,7 +184,7 @@ class _Builder:
             return None
         sub = self.shapes.get(attr)
         spec = self.specs.get(attr)
-        doc = spec.doc if spec is not None else ""
+        doc = self.specs.doc_of(attr)
         if not doc:
             providers = self.index.providers.get(attr, ())
             doc = next((r.doc.splitlines()[0] for r in providers if r.doc), "")
