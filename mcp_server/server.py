@@ -20,7 +20,7 @@ from .roots import can_ask_outside_a_request, client_roots, refresh_client_roots
 from .subscriptions import ChangeBus, ChangeFeed, listen_handler
 from .tools import ToolAdapter, error_result, mcp_tool
 
-__all__ = ["INSTRUCTIONS", "build_mcp_server"]
+__all__ = ["INSTRUCTIONS", "build_mcp_server", "server_instructions"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,14 @@ INSTRUCTIONS = (
 )
 
 Ctx = ServerRequestContext[Any, Any]
+
+
+def server_instructions(semantic_note: str | None = None) -> str:
+    """Return the server instructions, with why semantic search is off when it is (said here
+    once per session instead of in every ``search_nodes`` result)."""
+    if not semantic_note:
+        return INSTRUCTIONS
+    return f"{INSTRUCTIONS} Note: {semantic_note}; search_nodes ranks by keywords."
 
 
 def build_mcp_server(

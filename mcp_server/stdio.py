@@ -173,13 +173,17 @@ def serve_settings_stdio(settings: Settings, *, log_level: str = "WARNING") -> N
     Logs go to stderr; anything printed while the service opens goes to stderr too, so stdout
     carries nothing but the protocol. Returns when the client closes stdin.
     """
-    from ouroboros.mcp_server.server import build_mcp_server
+    from ouroboros.mcp_server.server import build_mcp_server, server_instructions
     from ouroboros.service import open_service
 
     log_to_stderr(logging.getLevelName(log_level.upper()))
     with contextlib.ExitStack() as stack:
         with contextlib.redirect_stdout(sys.stderr):
             service = stack.enter_context(open_service(settings))
-            server = build_mcp_server(service.tools, changes=service.store.changes)
+            server = build_mcp_server(
+                service.tools,
+                changes=service.store.changes,
+                instructions=server_instructions(service.semantic_note),
+            )
         log.info("serving %d tools over stdio on %s", len(service.tools), settings.db_path)
         anyio.run(serve_stdio, server)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ouroboros.config import Settings
@@ -33,6 +33,17 @@ class Service:
     engine: Engine
     tools: ToolRegistry
     plugins: PluginSet | None = None
+    _semantic: tuple[str | None] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def semantic_note(self) -> str | None:
+        """Why semantic search is off on this store (None when an embedding model is loaded);
+        said once (MCP instructions, start-up lines), never in every search result."""
+        if self._semantic is None:
+            from ouroboros.store.search import semantic_search_note
+
+            self._semantic = (semantic_search_note(self.store.info()),)
+        return self._semantic[0]
 
     def close(self) -> None:
         """Stop the lifecycle, close what plugins hold open (foreign MCP sessions) and the

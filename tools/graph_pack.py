@@ -434,7 +434,8 @@ def _search_nodes() -> Tool:
         description=(
             "Search for nodes in the knowledge graph based on a query. Ranked best first "
             "(every word is matched case-insensitively, also as a prefix); returns the "
-            "matching entities and the relations that touch them."
+            "matching entities and the relations that touch them. Semantic and hybrid modes "
+            "need an embedding model; the server instructions say when there is none."
         ),
         input_schema=_obj(
             {

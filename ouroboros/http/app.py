@@ -102,6 +102,7 @@ def create_app(
         graphiql = bound_to_loopback if chosen is None else bool(chosen)
 
     from ouroboros.mcp_server import MCPHttpApp, build_mcp_server, transport_security_for
+    from ouroboros.mcp_server.server import server_instructions
 
     holder: dict[str, Any] = {}
     chat_endpoints = ChatEndpoints(
@@ -109,7 +110,11 @@ def create_app(
         rate_limit_per_minute=settings.rate_limit_per_minute,
     )
     mcp = MCPHttpApp(
-        lambda: build_mcp_server(holder["service"].tools, changes=holder["service"].store.changes),
+        lambda: build_mcp_server(
+            holder["service"].tools,
+            changes=holder["service"].store.changes,
+            instructions=server_instructions(holder["service"].semantic_note),
+        ),
         transport_security=transport_security_for(settings.host),
         max_request_body_size=max(settings.max_body_bytes, 1),
     )

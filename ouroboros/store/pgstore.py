@@ -51,7 +51,7 @@ from ouroboros.store.local import (
 )
 from ouroboros.store.memory import Memory
 from ouroboros.store.pgdatabase import PgCursor, PgDatabase
-from ouroboros.store.search import MAX_LIMIT, MODES, NO_EMBEDDER_NOTE
+from ouroboros.store.search import MAX_LIMIT, MODES, PG_NOTE
 from ouroboros.store.snapshot import FORMAT, VERSION, parse_snapshot
 from ouroboros.store.telemetry import Telemetry
 from ouroboros.store.textindex import K1, MAX_QUERY_WORDS, B, document_terms
@@ -70,7 +70,6 @@ __all__ = ["PgStore"]
 log = logging.getLogger(__name__)
 
 PHRASE_CANDIDATES = 10_000  # a phrase query checks at most this many candidates' text
-PG_NOTE = "semantic search is not available on PostgreSQL yet: keyword results only"
 
 
 _NUL_MARK = "\x01nul:"
@@ -827,10 +826,8 @@ class PgStore:
         if mode not in MODES:
             raise InvalidInputError(f"mode must be one of {', '.join(MODES)}")
         out: dict[str, Any] = {"mode": "keyword", "results": [], "total": 0}
-        if mode in ("semantic", "hybrid"):
+        if mode in ("semantic", "hybrid"):  # auto is keyword here, silently (said at start-up)
             out["note"] = PG_NOTE
-        elif mode == "auto":
-            out["note"] = NO_EMBEDDER_NOTE
         parsed = parse_query(query)
         terms = list(parsed.terms)[:MAX_QUERY_WORDS]
         stats = self.db.fetchone("SELECT n_entities, total_len FROM ouroboros_stats")

@@ -1,7 +1,9 @@
 """Search over the graph: keyword (BM25), semantic (cosine) and hybrid (reciprocal rank fusion).
 
-``mode="auto"`` is hybrid when an embedder is configured and keyword otherwise; asking for
-semantic or hybrid without one falls back to keyword and says so in ``note``. Hybrid fuses the
+``mode="auto"`` is hybrid when an embedder is configured and keyword otherwise (silently: the
+servers say once, in their MCP instructions and start-up lines, that semantic search is off, see
+``semantic_search_note``); asking for semantic or hybrid without one falls back to keyword and
+says so in ``note``. Hybrid fuses the
 two rankings with RRF (score = Σ 1 / (60 + rank)), which needs no score calibration between
 BM25 and cosine.
 
@@ -13,7 +15,7 @@ BM25 and cosine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ouroboros.errors import InvalidInputError
@@ -21,7 +23,7 @@ from ouroboros.store.analysis import analyze, contains_phrase, parse_query
 from ouroboros.store.graphstate import GraphState
 from ouroboros.store.vectors import VectorIndex
 
-__all__ = ["MODES", "Searcher"]
+__all__ = ["MODES", "NO_EMBEDDER_NOTE", "PG_NOTE", "Searcher", "semantic_search_note"]
 
 MODES = ("auto", "keyword", "semantic", "hybrid")
 RRF_K = 60
@@ -30,6 +32,16 @@ NO_EMBEDDER_NOTE = (
     "semantic search is not available (no embedding model): keyword results only; "
     "install torch==2.13.0 then ouroboros-engine[embeddings] to enable it"
 )
+PG_NOTE = "semantic search is not available on PostgreSQL yet: keyword results only"
+
+
+def semantic_search_note(info: Mapping[str, Any]) -> str | None:
+    """Return why semantic search is off for a store whose ``info()`` is ``info`` (None: it is on).
+
+    Said once per server (MCP instructions, start-up lines), not in every search result."""
+    if info.get("embedder"):
+        return None
+    return PG_NOTE if info.get("backend") == "postgres" else NO_EMBEDDER_NOTE
 
 
 class Searcher:
@@ -54,9 +66,7 @@ class Searcher:
         if mode == "auto":
             used = "hybrid" if self.vectors is not None else "keyword"
         if used in ("semantic", "hybrid") and self.vectors is None:
-            used, note = "keyword", NO_EMBEDDER_NOTE
-        if self.vectors is None and mode == "auto":
-            note = NO_EMBEDDER_NOTE
+            used, note = "keyword", NO_EMBEDDER_NOTE  # asked for explicitly: say why not
 
         accept = self._phrase_check(query)
         if accept is not None and used != "keyword":

@@ -279,7 +279,7 @@ def test_store_search_result_shape_and_writes(store: Store) -> None:
         ]
     )
     got = store.search("likes", limit=5)
-    assert set(got) == {"mode", "results", "total", "note"}
+    assert set(got) == {"mode", "results", "total"}  # no per-result semantic note (auto)
     assert got["total"] == 200 and [r["name"] for r in got["results"]] == [
         f"p{i}" for i in range(5)
     ]
