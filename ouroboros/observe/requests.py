@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -14,6 +15,14 @@ from ouroboros.observe.context import new_request_id, reset_request_id, set_requ
 __all__ = ["observed_request"]
 
 log = logging.getLogger(__name__)
+
+
+def _environment_carrier() -> dict[str, str]:
+    return {
+        name.lower(): os.environ[name]
+        for name in ("TRACEPARENT", "TRACESTATE")
+        if name in os.environ
+    }
 
 
 @contextlib.contextmanager
@@ -27,7 +36,9 @@ def observed_request(
     """Run the block as one request: a request id (yielded), a root span ``<surface> <route>``,
     ``ouroboros_requests_total{surface,route,status}``, a telemetry event through
     ``recorder.record_event`` (the store), a live-feed event. ``route`` is a fixed name such as
-    ``"query"``, never user text. Exceptions propagate (status ``error``)."""
+    ``"query"``, never user text. ``$TRACEPARENT`` (and ``$TRACESTATE``) in the environment, the
+    OpenTelemetry convention for a parent process, makes the span a child of that trace.
+    Exceptions propagate (status ``error``)."""
     request_id = new_request_id()
     token = set_request_id(request_id)
     started = time.perf_counter()
@@ -35,7 +46,9 @@ def observed_request(
     name = f"{surface} {route}"
     try:
         with tracing.request_span(
-            name, {"ouroboros.surface": surface, "ouroboros.request_id": request_id}
+            name,
+            {"ouroboros.surface": surface, "ouroboros.request_id": request_id},
+            carrier=_environment_carrier(),
         ):
             yield request_id
             ok = True

@@ -27,7 +27,7 @@ from ouroboros.config import Settings
 from ouroboros.observe import tracing
 from ouroboros.service import build_service
 from ouroboros.store import open_store
-from tests.observe.otlp import OTLPReceiver, ServeProcess, tree
+from tests.observe.otlp import OTLPReceiver, ServeProcess, cli, tree
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PARENT_ID = "b7ad6b7169203331"
@@ -159,3 +159,20 @@ def test_federation_calls_carry_the_trace(serve_uvicorn: Any, tmp_path: Path) ->
     assert result == {"people/greeting": "hello from GraphQL"}
     trace_id, _ = parse(str(seen[-1]))
     assert trace_id == format(span.get_span_context().trace_id, "032x")
+
+
+@pytest.mark.slow
+def test_a_cli_command_joins_the_trace_in_traceparent_env(tmp_path: Path) -> None:
+    with OTLPReceiver() as receiver:
+        env = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "50",
+            "TRACEPARENT": TRACEPARENT,
+        }
+        out = cli("query", "[:system/status]", "--db", str(tmp_path / "db.duckdb"), env=env)
+        assert "running" in out
+        spans = receiver.wait_for(lambda spans: any(s["name"] == "cli query" for s in spans))
+    (root,) = [s for s in spans if s["name"] == "cli query"]
+    assert root["trace_id"] == TRACE_ID and root["parent_span_id"] == PARENT_ID
+    resolvers = [s for s in spans if s["name"] == "resolver system/status"]
+    assert resolvers and all(s["trace_id"] == TRACE_ID for s in resolvers)
