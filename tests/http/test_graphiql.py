@@ -124,6 +124,14 @@ def test_graphql_queries_still_work_beside_the_page(client) -> None:
     }
 
 
+def test_a_get_without_a_query_is_one_clear_error(client) -> None:
+    for accept in ("*/*", "application/json", "application/graphql-response+json"):
+        r = client.get("/graphql", headers={"accept": accept})
+        assert r.status_code == 400, (accept, r.text)
+        error = r.json()["error"]
+        assert error["type"] == "InvalidInputError" and "?query=" in error["message"]
+
+
 def test_graphiql_off_when_asked(service, client_for) -> None:
     with client_for(service, graphiql=False) as c:
         page = c.get("/graphql", headers=HTML)

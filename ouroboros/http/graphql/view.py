@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
@@ -106,6 +107,15 @@ class GraphQLView(GraphQL[dict[str, Any], None]):
                     "it on); send GraphQL as POST /graphql or GET /graphql?query=..."
                 )
                 await error_response(off)(scope, receive, send)
+                return
+            if scope.get("method") == "GET" and "query" not in parse_qs(
+                scope.get("query_string", b"").decode("latin-1")
+            ):
+                missing = InvalidInputError(
+                    "GET /graphql needs a query: ?query={...} (GraphQL over HTTP), or POST a JSON "
+                    'body {"query": ...}; a browser (Accept: text/html) gets the GraphiQL page'
+                )
+                await error_response(missing)(scope, receive, send)
                 return
             accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
             if GRAPHQL_RESPONSE in accept:
