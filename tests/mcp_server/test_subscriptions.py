@@ -1,6 +1,7 @@
 """``subscriptions/listen`` against a real ``ouroboros serve`` process: the Python SDK client
 (2026-07-28, streamable HTTP) watches an entity and the graph, and hears a write made by
-another process (``ouroboros tools call`` on the same DuckDB file)."""
+another process (``ouroboros tools call`` on the same DuckDB file, or the same PostgreSQL
+database)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mcp.client.subscriptions import ListenNotSupportedError
 from mcp.shared.subscriptions import ResourceUpdated
 
 from ouroboros.store import open_store
+from tests.store.conftest import pg_cluster  # noqa: F401 (the fixture, shared with tests/store)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -34,10 +36,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """``ouroboros serve`` on a DuckDB file holding Alice and Bob: (url, db path, env)."""
-    db = str(tmp_path / "shared.duckdb")
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def served(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """``ouroboros serve`` on a DuckDB file (or a PostgreSQL database) holding Alice and Bob:
+    (url, database, env)."""
+    if request.param == "postgres":
+        db = request.getfixturevalue("pg_cluster").new_database()
+    else:
+        db = str(tmp_path / "shared.duckdb")
     with open_store(db, embedder=None) as store:
         store.create_entities(
             [
@@ -151,3 +159,70 @@ async def test_listen_needs_the_2026_revision(served) -> None:
         with pytest.raises(ListenNotSupportedError):
             async with client.listen(resource_subscriptions=[ALICE_URI]):
                 pass
+
+
+async def test_a_stdio_listener_hears_a_write_by_another_process(tmp_path: Path) -> None:
+    """``ouroboros mcp`` (the owner of the file) and a write from ``ouroboros tools call``."""
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    db = str(tmp_path / "kb.duckdb")
+    with open_store(db, embedder=None) as store:
+        store.create_entities([{"name": "Alice", "entityType": "person", "observations": []}])
+    env = {**os.environ, "OUROBOROS_RATE_LIMIT": "0"}
+    params = StdioServerParameters(command=OUROBOROS, args=["mcp", "--db", db], env=env)
+    with open(tmp_path / "stderr.txt", "w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            assert client.protocol_version == "2026-07-28"
+            async with client.listen(resource_subscriptions=[ALICE_URI]) as sub:
+                await write_from_another_process(
+                    db,
+                    env,
+                    "add_observations",
+                    {"observations": [{"entityName": "Alice", "contents": ["over stdio"]}]},
+                )
+                assert await next_event(sub) == ResourceUpdated(uri=ALICE_URI)
+
+
+def test_which_watched_uris_a_change_touches() -> None:
+    from ouroboros.mcp_server.subscriptions import ChangeBus
+
+    bus = ChangeBus(lambda cursor=None: {"cursor": 0, "names": [], "all": False})
+    watched = [
+        GRAPH_URI,
+        "ouroboros://graph?offset=0&limit=10",
+        ALICE_URI,
+        "ouroboros://entity/Ada%20Lovelace",
+        "ouroboros://entity/Bob",
+    ]
+    bus.watch(watched)
+    uris = lambda change: sorted(e.uri for e in bus.events_for(change))  # noqa: E731
+    assert uris({"names": ["Ada Lovelace"], "all": False}) == sorted(
+        [GRAPH_URI, "ouroboros://graph?offset=0&limit=10", "ouroboros://entity/Ada%20Lovelace"]
+    )
+    assert uris({"names": [], "all": True}) == sorted(watched)  # a restore: everything
+    assert uris({"names": [], "all": False}) == []
+    bus.unwatch([ALICE_URI, "ouroboros://entity/Bob", "ouroboros://entity/Ada%20Lovelace"])
+    assert uris({"names": ["Alice"], "all": False}) == sorted(
+        [GRAPH_URI, "ouroboros://graph?offset=0&limit=10"]
+    )
+
+
+async def test_listen_needs_the_read_scope(tmp_path: Path) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    from ouroboros.config import Settings
+    from ouroboros.mcp_server import build_mcp_server
+    from ouroboros.service import build_service
+    from ouroboros.tools.policy import Caller
+
+    store = open_store(":memory:", embedder=None)
+    with build_service(Settings(db_path=":memory:", roots=(str(tmp_path),)), store) as service:
+        writer = Caller(id="token:w", scopes=frozenset({"write"}), transport="http")
+        server = build_mcp_server(
+            service.tools, changes=store.changes, caller_factory=lambda ctx: writer
+        )
+        async with Client(server) as client:
+            with pytest.raises(MCPError, match="has no read scope"):
+                async with client.listen(resource_subscriptions=[GRAPH_URI]):
+                    pass
