@@ -141,6 +141,9 @@ class KnowledgeGraph:
             cur.execute(
                 "DELETE FROM embeddings WHERE entity_id IN (SELECT unnest(?::BIGINT[]))", [ids]
             )
+            cur.execute(
+                "DELETE FROM aliases WHERE entity_id IN (SELECT unnest(?::BIGINT[]))", [ids]
+            )
 
             def apply() -> None:
                 with st.lock:

@@ -27,7 +27,9 @@ from ouroboros.store.database import Database
 from ouroboros.store.embedding import Embedder, resolve_embedder
 from ouroboros.store.graph import KnowledgeGraph
 from ouroboros.store.graphstate import GraphState
+from ouroboros.store.identity import Identity
 from ouroboros.store.memory import Memory
+from ouroboros.store.names import NEAR_DUPLICATE, near_duplicates
 from ouroboros.store.schema import migrate
 from ouroboros.store.search import Searcher
 from ouroboros.store.snapshot import Snapshot
@@ -65,6 +67,8 @@ WRITE_METHODS = frozenset(
         "openapi_client_delete",
         "restore_snapshot",
         "tool_result_put",
+        "add_aliases",
+        "merge_entities",
     }
 )
 READ_METHODS = frozenset(
@@ -105,6 +109,9 @@ READ_METHODS = frozenset(
         "checkpoint",
         "info",
         "tool_result",
+        "resolve_names",
+        "aliases_of",
+        "near_duplicates",
     }
 )
 METHODS = WRITE_METHODS | READ_METHODS
@@ -162,6 +169,7 @@ class LocalStore:
             gc.freeze()
             self.graph = KnowledgeGraph(self.db, self.state)
             self.temporal = Temporal(self.db, self.state, self.graph)
+            self.identity = Identity(self.db, self.state, self.graph)
             self.sources = Sources(self.db)
             self.memory = Memory(self.db)
             chosen = resolve_embedder(embedder)
@@ -386,6 +394,34 @@ class LocalStore:
 
     def entity_history(self, name: str) -> dict[str, Any]:
         return self.temporal.history(name)
+
+    def resolve_names(self, names: Any) -> list[dict[str, Any]]:
+        return self.identity.resolve_names(names)
+
+    def aliases_of(self, name: Any) -> dict[str, Any]:
+        return self.identity.aliases_of(name)
+
+    def add_aliases(self, name: Any, aliases: Any, audit: Any = None) -> dict[str, Any]:
+        return self._audited(audit, self.identity.add_aliases, name, aliases)
+
+    def merge_entities(self, source: Any, into: Any, audit: Any = None) -> dict[str, Any]:
+        # A merge is always audited (who, what into what, how much moved).
+        record = dict(audit) if isinstance(audit, Mapping) else {"actor": "store"}
+        record.setdefault("action", "merge_entities")
+        record.setdefault("outcome", "ok")
+        with self.db.transaction():
+            merged = self.identity.merge_entities(source, into)
+            record["target"] = f"{merged['from']} -> {merged['into']}"[:200]
+            record["details"] = {k: v for k, v in merged.items() if k != "aliases"}
+            return self._audited(record, lambda: merged)
+
+    def near_duplicates(self, names: Any = None, threshold: float = NEAR_DUPLICATE) -> Any:
+        if names is None:
+            with self.state.lock:
+                entities = [rec.to_dict() for rec in self.state.entities.values()]
+        else:
+            entities = list(self.graph.get_entities(names).values())
+        return near_duplicates(entities, threshold)
 
     def source_get(self, document: str, with_chunks: bool = True) -> dict[str, Any] | None:
         return self.sources.get(document, with_chunks)

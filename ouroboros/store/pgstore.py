@@ -50,7 +50,9 @@ from ouroboros.store.local import (
     replayed,
 )
 from ouroboros.store.memory import Memory
+from ouroboros.store.names import NEAR_DUPLICATE, near_duplicates
 from ouroboros.store.pgdatabase import PgCursor, PgDatabase
+from ouroboros.store.pgidentity import PgIdentity
 from ouroboros.store.search import MAX_LIMIT, MODES, PG_NOTE
 from ouroboros.store.snapshot import FORMAT, VERSION, parse_snapshot
 from ouroboros.store.telemetry import Telemetry
@@ -226,6 +228,7 @@ class PgStore:
             self.changefeed = Changes(db, postgres=True)
             self.telemetry = PgTelemetry(db)
             self.algorithms = PgAlgorithms(self)
+            self.identity = PgIdentity(self)
             with self.db.transaction() as cur:
                 cur.execute(
                     "DELETE FROM write_results WHERE created_at < ?",
@@ -286,6 +289,35 @@ class PgStore:
             return result
 
         return self.db.run(work, write=True)
+
+    # --- identity (pgidentity.py) ----------------------------------------------------------
+
+    def resolve_names(self, names: Any) -> list[dict[str, Any]]:
+        return self.identity.resolve_names(names)
+
+    def aliases_of(self, name: Any) -> dict[str, Any]:
+        return self.identity.aliases_of(name)
+
+    def add_aliases(self, name: Any, aliases: Any, audit: Any = None) -> dict[str, Any]:
+        return self._audited(audit, self.identity.add_aliases, name, aliases)
+
+    def merge_entities(self, source: Any, into: Any, audit: Any = None) -> dict[str, Any]:
+        # Always audited, in the merge's transaction (as on DuckDB).
+        record = dict(audit) if isinstance(audit, Mapping) else {"actor": "store"}
+        record.setdefault("action", "merge_entities")
+        record.setdefault("outcome", "ok")
+        with self.db.transaction():
+            merged = self.identity.merge_entities(source, into)
+            record["target"] = f"{merged['from']} -> {merged['into']}"[:200]
+            record["details"] = {k: v for k, v in merged.items() if k != "aliases"}
+            return self._audited(record, lambda: merged)
+
+    def near_duplicates(self, names: Any = None, threshold: float = NEAR_DUPLICATE) -> Any:
+        if names is None:
+            entities = self.read_graph()["entities"]
+        else:
+            entities = list(self.get_entities(names).values())
+        return near_duplicates(entities, threshold)
 
     def tool_result(self, tool: str, key: str) -> dict[str, Any] | None:
         """Return ``{"args", "result"}`` of the tool call made with ``key``, or None."""

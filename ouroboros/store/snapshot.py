@@ -141,6 +141,7 @@ class Snapshot:
                 "observations",
                 "relations",
                 "embeddings",
+                "aliases",
                 "events",
                 "audit",
                 "tokens",

@@ -347,6 +347,39 @@ class Store:
         """Return ``{"name", "events": [{"at", "op", "kind", "text" | "relation"}]}``."""
         return self._call("entity_history", name)
 
+    def resolve_names(self, names: list[str]) -> list[dict[str, Any]]:
+        """Return ``[{"query", "name", "match", "candidates"?}]``: each name found as an exact
+        name, an alias or a normalised name (``match``), or None (ambiguous: ``candidates``)."""
+        return self._call("resolve_names", names)
+
+    def aliases_of(self, name: str) -> dict[str, Any]:
+        """Return ``{"name", "aliases"}`` of an entity (found through aliases and
+        normalisation). Raises NotFoundError."""
+        return self._call("aliases_of", name)
+
+    def add_aliases(
+        self, name: str, aliases: list[str], audit: Any = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Record other names of an entity; return ``{"name", "aliases"}``. Raises
+        NotFoundError, or ConflictError when an alias is another entity's name or alias."""
+        return self._call("add_aliases", name, aliases, **_audit_kw(audit, idempotency_key))
+
+    def merge_entities(
+        self, source: str, into: str, audit: Any = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Merge entity ``source`` into ``into`` keeping every version of its observations and
+        relations and its name as an alias (always audited); return ``{"from", "into",
+        "movedObservations", "mergedDuplicates", "movedRelations", "aliases"}``. Raises
+        InvalidInputError (one entity twice) or NotFoundError."""
+        return self._call("merge_entities", source, into, **_audit_kw(audit, idempotency_key))
+
+    def near_duplicates(
+        self, names: list[str] | None = None, threshold: float = 0.8
+    ) -> list[dict[str, Any]]:
+        """Return ``[{"entityName", "observation", "similarTo", "score"}]``: pairs of one
+        entity's observations that say nearly the same (kept, never dropped)."""
+        return self._call("near_duplicates", names, threshold)
+
     def observations_at(
         self, names: list[str], as_of: Any = None, known_at: Any = None
     ) -> dict[str, list[dict[str, Any]]]:

@@ -306,6 +306,13 @@ class Temporal:
         events += _row_events(
             [((f, t, to), cr, vf, vt, ex) for f, t, to, cr, vf, vt, ex in rels], "relation", True
         )
+        # Other names (a merged-away entity's name, given aliases): op "alias".
+        events += [
+            {"at": iso(cr), "op": "alias", "kind": "entity", "text": alias}
+            for alias, cr in cur.execute(
+                "SELECT alias, created_at FROM aliases WHERE entity_id = ?", [eid]
+            ).fetchall()
+        ]
         events.sort(key=lambda e: e["at"])
         return {"name": name, "events": events}
 

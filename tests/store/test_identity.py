@@ -1,0 +1,142 @@
+"""Identity on both backends: lookups through normalisation and aliases, aliases, audited
+merges that keep history and relations, near-duplicate reports, and their clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from ouroboros.errors import ConflictError, InvalidInputError, NotFoundError
+from ouroboros.store import Store
+from ouroboros.store.names import normalise
+
+
+@pytest.fixture
+def two_alices(store: Store) -> Store:
+    store.create_entities(
+        [
+            {"name": "Alice", "entityType": "person", "observations": ["likes tea", "at ACME"]},
+            {"name": "alice", "entityType": "person", "observations": ["likes tea", "plays go"]},
+            {"name": "Bob", "entityType": "person", "observations": []},
+        ]
+    )
+    store.create_relations(
+        [
+            {"from": "alice", "to": "Bob", "relationType": "knows"},
+            {"from": "Bob", "to": "Alice", "relationType": "knows"},
+            {"from": "Bob", "to": "alice", "relationType": "knows"},
+        ]
+    )
+    return store
+
+
+def test_normalise() -> None:
+    assert normalise("  Ada_Lovelace. ") == normalise("ada  lovelace") == "ada lovelace"
+    assert normalise("ＡＤＡ") == "ada"  # NFKC
+    assert normalise("Straße") == normalise("STRASSE")  # case-folded, not lower-cased
+
+
+def test_lookups_exact_then_alias_then_normalised(two_alices: Store) -> None:
+    got = two_alices.resolve_names(["alice", "ALICE", "bob", "Zed"])
+    assert got == [
+        {"query": "alice", "name": "alice", "match": "exact"},
+        {"query": "ALICE", "name": None, "match": None, "candidates": ["Alice", "alice"]},
+        {"query": "bob", "name": "Bob", "match": "normalised"},
+        {"query": "Zed", "name": None, "match": None},
+    ]
+    assert two_alices.add_aliases("Bob", ["Robert", "Bobby"]) == {
+        "name": "Bob",
+        "aliases": ["Bobby", "Robert"],
+    }
+    assert two_alices.resolve_names(["robert"])[0] == {
+        "query": "robert",
+        "name": "Bob",
+        "match": "alias",
+    }
+    assert two_alices.aliases_of("bobby")["name"] == "Bob"
+    with pytest.raises(ConflictError, match="merge_entities"):
+        two_alices.add_aliases("Alice", ["ROBERT"])
+    with pytest.raises(ConflictError):
+        two_alices.add_aliases("Alice", ["alice"])  # another entity's exact name
+    with pytest.raises(InvalidInputError, match="several entities"):
+        two_alices.add_aliases("ALICE", ["Al"])
+    with pytest.raises(NotFoundError):
+        two_alices.aliases_of("Zed")
+    # The official writes never merge names: "alice" and "Alice" stay two entities.
+    assert two_alices.counts()["entities"] == 3
+
+
+def test_merge_keeps_history_relations_and_the_name(two_alices: Store) -> None:
+    merged = two_alices.merge_entities("alice", "Alice")
+    assert merged == {
+        "from": "alice",
+        "into": "Alice",
+        "movedObservations": 1,
+        "mergedDuplicates": 1,
+        "movedRelations": 1,
+        "aliases": ["alice"],
+    }
+    (ada,) = two_alices.open_nodes(["Alice"])["entities"]
+    assert sorted(ada["observations"]) == ["at ACME", "likes tea", "plays go"]
+    rels = {(r["from"], r["relationType"], r["to"]) for r in two_alices.relations_of(["Alice"])}
+    assert rels == {("Alice", "knows", "Bob"), ("Bob", "knows", "Alice")}
+    assert two_alices.get_entity("alice") is None
+    assert two_alices.counts() == {"entities": 2, "relations": 2, "observations": 3}
+    assert two_alices.resolve_names(["alice"])[0]["match"] == "alias"
+    assert two_alices.search("go", 5)["results"][0]["name"] == "Alice"
+    if two_alices.role != "postgres":  # history: the moved observation and the merge
+        events = two_alices.entity_history("Alice")["events"]
+        assert {"op": "add", "kind": "observation", "text": "plays go"} in [
+            {k: e[k] for k in ("op", "kind", "text")} for e in events if "text" in e
+        ]
+        assert events[-1]["op"] == "alias" and events[-1]["text"] == "alice"
+    (audit,) = [a for a in two_alices.audit_log(10) if a["action"] == "merge_entities"]
+    assert audit["target"] == "alice -> Alice"
+    assert audit["details"]["movedObservations"] == 1
+
+
+def test_merge_errors(two_alices: Store) -> None:
+    with pytest.raises(InvalidInputError, match="into itself"):
+        two_alices.merge_entities("Alice", "Alice")
+    with pytest.raises(NotFoundError):
+        two_alices.merge_entities("Zed", "Alice")
+    with pytest.raises(NotFoundError):
+        two_alices.merge_entities("Alice", "Zed")
+    two_alices.add_aliases("Bob", ["Robert"])
+    with pytest.raises(InvalidInputError, match="into itself"):
+        two_alices.merge_entities("robert", "Bob")  # the same entity through its alias
+    with pytest.raises(InvalidInputError, match="several entities"):
+        two_alices.merge_entities("ALICE", "Bob")
+    assert two_alices.counts()["entities"] == 3
+    assert not [a for a in two_alices.audit_log(20) if a["action"] == "merge_entities"]
+
+
+def test_near_duplicates_are_reported_not_dropped(store: Store) -> None:
+    store.create_entities(
+        [
+            {
+                "name": "Ada",
+                "entityType": "person",
+                "observations": [
+                    "Ada likes green tea in the morning",
+                    "ada likes green tea in the morning.",
+                    "Ada liked green tea in the mornings",
+                    "works on engines",
+                ],
+            }
+        ]
+    )
+    assert len(store.get_entity("Ada")["observations"]) == 4  # type: ignore[index]
+    found = store.near_duplicates(["Ada"])
+    assert found[0] == {
+        "entityName": "Ada",
+        "observation": "ada likes green tea in the morning.",
+        "similarTo": "Ada likes green tea in the morning",
+        "score": 1.0,
+    }
+    assert {(f["observation"], f["similarTo"]) for f in found[1:]} == {
+        ("Ada liked green tea in the mornings", "Ada likes green tea in the morning"),
+        ("Ada liked green tea in the mornings", "ada likes green tea in the morning."),
+    }
+    assert store.near_duplicates() == found
+    with pytest.raises(InvalidInputError, match="threshold"):
+        store.near_duplicates(["Ada"], threshold=2)
