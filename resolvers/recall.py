@@ -11,6 +11,15 @@ and ``graph/invalidate-relations!`` ``{:relations [{from to relationType at?}]}`
 ``graph/purged`` (row counts; always audited); ``memory/ingest!`` ``{:document "notes.md" :text
 "..." :kind "markdown"}`` or ``{:transcript {...}}`` or ``{:conversation "id" :turns [...]}`` →
 ``memory/ingested`` (what was stored, superseded or skipped).
+
+Identity: ``(:graph/resolve {:names ["alice"]})`` → ``[{query, name, match, candidates?}]``
+(exact name, else alias, else normalised name); the ident ``[:entity/lookup "alice"]`` gives
+``:entity/name`` (so ``{[:entity/lookup "alice"] [:entity/observations]}`` reads the entity
+found), ``:entity/match`` and ``:entity/candidates``; per entity ``:entity/aliases``;
+``(:graph/near-duplicates {:names [...] :threshold 0.8})`` → ``[{entityName, observation,
+similarTo, score}]``. Mutations ``graph/merge-entities!`` ``{:from "alice" :into "Alice"}`` →
+``graph/merged`` (always audited) and ``graph/add-aliases!`` ``{:name "Bob" :aliases [...]}``
+→ ``graph/aliases``.
 """
 
 from __future__ import annotations
@@ -42,6 +51,14 @@ ATTRIBUTE_DOCS: dict[str, str] = {
     "graph/invalidated-count": "How many were marked no longer valid.",
     "graph/purged": "How many rows of each kind were erased.",
     "memory/ingested": "What the ingest stored, superseded or skipped.",
+    "graph/resolve": "Each name asked, with the entity it stands for and how it matched.",
+    "entity/lookup": "A name to look the entity up by (exact, alias or normalised).",
+    "entity/match": "How the looked-up name matched: exact, alias or normalised (nil: none).",
+    "entity/candidates": "The entities an ambiguous looked-up name could mean.",
+    "entity/aliases": "The other names the entity is found by.",
+    "graph/near-duplicates": "Pairs of one entity's observations that say nearly the same.",
+    "graph/merged": "What a merge moved: observations, duplicates merged, relations, aliases.",
+    "graph/aliases": "The entity's name and all its aliases after the change.",
 }
 """One-line descriptions of the attributes these operations give (``ouroboros.document``)."""
 
@@ -166,10 +183,112 @@ def operations(runtime: Runtime) -> list[Any]:
         audit_write(runtime, env, "memory/ingest!", str(got.get("document", "-")))
         return {"memory/ingested": got}
 
+    @resolver(
+        name="graph/resolve",
+        output=["graph/resolve"],
+        params=["names"],
+        types={"graph/resolve": list},
+        blocking=True,
+        doc="Find entities by name: exact, else an alias, else the normalised name.",
+    )
+    def resolve_resolver(env: Any, _data: Any) -> dict[str, Any]:
+        names = param(_plain(params_of(env)), "names", "name")
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list):
+            raise InvalidInputError('graph/resolve needs names: (:graph/resolve {:names ["A"]})')
+        return {"graph/resolve": store(env).resolve_names(names)}
+
+    @resolver(
+        name="entity/lookup",
+        input=["entity/lookup"],
+        output=["entity/name", "entity/match", "entity/candidates"],
+        types={"entity/match": str | None, "entity/candidates": list},
+        blocking=True,
+        doc="The entity a name stands for (exact, alias or normalised name).",
+    )
+    def lookup_resolver(env: Any, data: Any) -> dict[str, Any]:
+        (found,) = store(env).resolve_names([data["entity/lookup"]])
+        return {
+            "entity/name": found["name"],
+            "entity/match": found["match"],
+            "entity/candidates": found.get("candidates", []),
+        }
+
+    @resolver(
+        name="entity/aliases",
+        input=["entity/name"],
+        output=["entity/aliases"],
+        types={"entity/aliases": list},
+        blocking=True,
+        doc="The other names the entity is found by (merged-away names, given aliases).",
+    )
+    def aliases_resolver(env: Any, data: Any) -> dict[str, Any]:
+        name = data.get("entity/name")
+        if not isinstance(name, str) or store(env).get_entity(name) is None:
+            return {"entity/aliases": []}
+        return {"entity/aliases": store(env).aliases_of(name)["aliases"]}
+
+    @resolver(
+        name="graph/near-duplicates",
+        output=["graph/near-duplicates"],
+        params=["names", "threshold"],
+        types={"graph/near-duplicates": list},
+        blocking=True,
+        doc="Pairs of one entity's observations that say nearly the same (kept, reported).",
+    )
+    def near_duplicates_resolver(env: Any, _data: Any) -> dict[str, Any]:
+        p = _plain(params_of(env))
+        names = param(p, "names")
+        if isinstance(names, str):
+            names = [names]
+        threshold = param(p, "threshold", default=0.8)
+        return {"graph/near-duplicates": store(env).near_duplicates(names, threshold)}
+
+    @mutation(
+        name="graph/merge-entities!",
+        output=["graph/merged"],
+        params=["from", "into"],
+        blocking=True,
+        doc="Merge one entity into another, keeping history, relations and its name as alias.",
+    )
+    def merge_entities(env: Any, params: Any) -> dict[str, Any]:
+        p = _plain(dict(params or {}))
+        source, into = param(p, "from"), param(p, "into", "to")
+        if source is None or into is None:
+            raise InvalidInputError(
+                'graph/merge-entities! needs from and into: {:from "alice" :into "Alice"}'
+            )
+        return {"graph/merged": store_write(env, store(env), "merge_entities", source, into)}
+
+    @mutation(
+        name="graph/add-aliases!",
+        output=["graph/aliases"],
+        params=["name", "aliases"],
+        blocking=True,
+        doc="Record other names an entity is found by.",
+    )
+    def add_aliases(env: Any, params: Any) -> dict[str, Any]:
+        p = _plain(dict(params or {}))
+        name, aliases = param(p, "name", "entityName"), param(p, "aliases")
+        if name is None or aliases is None:
+            raise InvalidInputError(
+                'graph/add-aliases! needs name and aliases: {:name "Bob" :aliases ["Robert"]}'
+            )
+        got = store_write(env, store(env), "add_aliases", name, aliases)
+        audit_write(runtime, env, "graph/add-aliases!", str(got["name"]))
+        return {"graph/aliases": got}
+
     return document(
         [
             recall_resolver,
             history_resolver,
+            resolve_resolver,
+            lookup_resolver,
+            aliases_resolver,
+            near_duplicates_resolver,
+            merge_entities,
+            add_aliases,
             invalidate_observations,
             invalidate_relations,
             purge,

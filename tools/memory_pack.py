@@ -6,7 +6,10 @@ mode}``; ``ingest {document, text, kind?} | {transcript} | {conversation, turns}
 ``invalidate_observations`` (the shape of ``delete_observations`` plus an optional ``at`` per
 item) and ``invalidate_relations`` (the shape of ``delete_relations``, ``at`` optional) end
 facts' validity and keep their history; ``entity_history {name}`` → ``{name, events}``;
-``purge {entityNames?, observations?}`` forgets every version (audited).
+``purge {entityNames?, observations?}`` forgets every version (audited). Identity:
+``resolve_names {names}`` (exact, alias or normalised name), ``add_aliases {name, aliases}``,
+``merge_entities {from, into}`` (keeps history and relations; audited) and ``near_duplicates
+{names?, threshold?}``. The official tools' writes never go through names' normal forms.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ouroboros.eql import Keyword
 from ouroboros.tools.registry import Tool
 from ouroboros.tools.shapes import ident_join, mutation_call, with_params
 
@@ -26,6 +30,10 @@ MEMORY_PACK_TOOLS: tuple[str, ...] = (
     "invalidate_relations",
     "entity_history",
     "purge",
+    "resolve_names",
+    "add_aliases",
+    "merge_entities",
+    "near_duplicates",
 )
 _TIME = {"type": "string", "description": "ISO 8601 (2024-01-31T12:00:00Z) or '8 May 2023'"}
 
@@ -205,6 +213,101 @@ def _purge() -> Tool:
     )
 
 
+def _resolve_names() -> Tool:
+    return Tool(
+        name="resolve_names",
+        title="Find entities by name",
+        description=(
+            "Find the entity each name stands for: the exact name, else an alias (a name "
+            "merged away or added with add_aliases), else the same name up to case, spaces, "
+            "'_'/'-' and trailing punctuation. Ambiguous names list their candidates."
+        ),
+        input_schema=_obj(
+            {"names": {"type": "array", "items": {"type": "string"}, "minItems": 1}}, ["names"]
+        ),
+        query=lambda args, ctx: [with_params(Keyword("graph/resolve"), {"names": args["names"]})],
+        shape=lambda result, args, ctx: {"matches": result[Keyword("graph/resolve")]},
+    )
+
+
+def _add_aliases() -> Tool:
+    return Tool(
+        name="add_aliases",
+        title="Add aliases",
+        description=(
+            "Record other names an entity is found by (resolve_names, merge_entities). An "
+            "alias that is another entity's name or alias is refused: merge them instead."
+        ),
+        input_schema=_obj(
+            {
+                "name": {"type": "string", "description": "The entity (name or alias)"},
+                "aliases": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+            ["name", "aliases"],
+        ),
+        query=lambda args, ctx: [
+            mutation_call("graph/add-aliases!", {"name": args["name"], "aliases": args["aliases"]})
+        ],
+        shape=lambda result, args, ctx: result["graph/add-aliases!"]["graph/aliases"],
+        writes=True,
+        idempotent=True,
+    )
+
+
+def _merge_entities() -> Tool:
+    return Tool(
+        name="merge_entities",
+        title="Merge entities",
+        description=(
+            "Merge entity 'from' into 'into' (names found as resolve_names does): every "
+            "observation and relation of 'from', with its history, moves to 'into' (exact "
+            "duplicates merged), 'from' becomes an alias of 'into', and the merge is audited."
+        ),
+        input_schema=_obj(
+            {
+                "from": {"type": "string", "description": "The entity to merge away"},
+                "into": {"type": "string", "description": "The entity to keep"},
+            },
+            ["from", "into"],
+        ),
+        query=lambda args, ctx: [
+            mutation_call("graph/merge-entities!", {"from": args["from"], "into": args["into"]})
+        ],
+        shape=lambda result, args, ctx: result["graph/merge-entities!"]["graph/merged"],
+        writes=True,
+        destructive=True,
+        idempotent=False,
+    )
+
+
+def _near_duplicates() -> Tool:
+    def query(args: dict[str, Any], ctx: Any) -> Any:
+        params: dict[str, Any] = {}
+        if args.get("names") is not None:
+            params["names"] = args["names"]
+        if args.get("threshold") is not None:
+            params["threshold"] = args["threshold"]
+        return [with_params(Keyword("graph/near-duplicates"), params)]
+
+    return Tool(
+        name="near_duplicates",
+        title="Near-duplicate observations",
+        description=(
+            "Report pairs of one entity's observations that say nearly the same (equal up to "
+            "case and punctuation, or sharing most stemmed words): they are kept, not dropped, "
+            "so you can delete or invalidate one."
+        ),
+        input_schema=_obj(
+            {
+                "names": {"type": "array", "items": {"type": "string"}},
+                "threshold": {"type": "number", "minimum": 0.5, "maximum": 1},
+            }
+        ),
+        query=query,
+        shape=lambda result, args, ctx: {"duplicates": result[Keyword("graph/near-duplicates")]},
+    )
+
+
 def memory_tools() -> list[Tool]:
     """Return the memory pack's tools, in ``MEMORY_PACK_TOOLS`` order."""
     obs_item = _obj(
@@ -233,4 +336,8 @@ def memory_tools() -> list[Tool]:
         _invalidate("invalidate_relations", "relations", rel_item, "graph/invalidate-relations!"),
         _entity_history(),
         _purge(),
+        _resolve_names(),
+        _add_aliases(),
+        _merge_entities(),
+        _near_duplicates(),
     ]

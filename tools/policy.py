@@ -71,7 +71,7 @@ TOOL_SETS: dict[str, tuple[str, ...]] = {
     "agent": AGENT_TOOLS,
     "graph": GRAPH_TOOLS,
     "memory": GRAPH_TOOLS[:9],
-    # recall, ingest, invalidate_*, entity_history, purge (ouroboros.tools.memory_pack)
+    # recall, ingest, invalidate_*, entity_history, purge, identity (ouroboros.tools.memory_pack)
     "recall": (
         "recall",
         "ingest",
@@ -79,6 +79,10 @@ TOOL_SETS: dict[str, tuple[str, ...]] = {
         "invalidate_relations",
         "entity_history",
         "purge",
+        "resolve_names",
+        "add_aliases",
+        "merge_entities",
+        "near_duplicates",
     ),
 }
 

@@ -4,8 +4,9 @@ Steps, each deterministic:
 
 1. **Retrieve.** The store's search (keyword BM25 over stems, fused with semantic search by
    reciprocal rank when an embedding model is installed) returns the best ``DEPTH`` entities;
-   with ``asOf`` the search runs over the graph as valid then. Each hit is scored by reciprocal
-   rank, ``1 / (RRF_K + rank)``.
+   with ``asOf`` the search runs over the graph as valid then. An alias the question mentions
+   (a merged-away name, one given with ``add_aliases``) adds the name of the entity it stands
+   for to the search. Each hit is scored by reciprocal rank, ``1 / (RRF_K + rank)``.
 2. **Expand.** The turns or chunks right before and after each of the first ``EXPAND`` hits in
    their document (a question's answer is often the next turn) join with a share
    ``NEIGHBOUR_WEIGHT`` of their neighbour's score, unless they rank higher on their own.
@@ -126,10 +127,13 @@ def recall(
     """
     query, limit, budget, flt = _check(query, limit, budget_tokens, filters)
     depth = DEPTH if not flt else DEPTH * 4
+    # An alias in the question ("Robert") also searches for the entity it names ("Bob").
+    named = [a["name"] for a in store.aliases_in(query)]
+    searched = " ".join([query, *dict.fromkeys(named)]) if named else query
     if as_of is not None:
-        found = store.search_at(query, depth, as_of=as_of)
+        found = store.search_at(searched, depth, as_of=as_of)
     else:
-        found = store.search(query, depth, mode=mode)
+        found = store.search(searched, depth, mode=mode)
     entities: dict[str, dict[str, Any]] = {}
     scores: dict[str, float] = {}
     for rank, hit in enumerate(found["results"], 1):

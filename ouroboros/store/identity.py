@@ -19,7 +19,7 @@ from ouroboros.store.clock import iso, utcnow
 from ouroboros.store.database import Database
 from ouroboros.store.graph import KnowledgeGraph, _missing_error
 from ouroboros.store.graphstate import GraphState
-from ouroboros.store.names import check_merge, normalise
+from ouroboros.store.names import check_merge, mentioned_aliases, normalise
 from ouroboros.store.validate import check_identifier, check_names, require_list
 
 __all__ = ["Identity", "ambiguous_error", "resolution"]
@@ -79,8 +79,7 @@ class Identity:
         aliases = dict(
             self.db.cursor()
             .execute(
-                "SELECT norm, entity_id FROM aliases WHERE norm IN "
-                "(SELECT unnest(?::VARCHAR[]))",
+                "SELECT norm, entity_id FROM aliases WHERE norm IN (SELECT unnest(?::VARCHAR[]))",
                 [list(set(norms.values()))],
             )
             .fetchall()
@@ -117,6 +116,21 @@ class Identity:
             .fetchall()
         )
         return {"name": canonical, "aliases": [r[0] for r in rows]}
+
+    def aliases_in(self, text: Any) -> list[dict[str, str]]:
+        """Return ``[{"alias", "name"}]``: the aliases ``text`` mentions (whole words, once
+        normalised) and the entities they stand for."""
+        if not isinstance(text, str):
+            raise InvalidInputError("text must be a string")
+        rows = (
+            self.db.cursor()
+            .execute(
+                "SELECT a.alias, a.norm, e.name FROM aliases a JOIN entities e "
+                "ON e.id = a.entity_id"
+            )
+            .fetchall()
+        )
+        return mentioned_aliases(text, rows)
 
     def _one(self, name: Any, action: str) -> tuple[int, str]:
         query = check_identifier(name, "entity name")

@@ -111,6 +111,7 @@ READ_METHODS = frozenset(
         "tool_result",
         "resolve_names",
         "aliases_of",
+        "aliases_in",
         "near_duplicates",
     }
 )
@@ -400,6 +401,9 @@ class LocalStore:
 
     def aliases_of(self, name: Any) -> dict[str, Any]:
         return self.identity.aliases_of(name)
+
+    def aliases_in(self, text: Any) -> list[dict[str, str]]:
+        return self.identity.aliases_in(text)
 
     def add_aliases(self, name: Any, aliases: Any, audit: Any = None) -> dict[str, Any]:
         return self._audited(audit, self.identity.add_aliases, name, aliases)

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_COMPARED",
     "NEAR_DUPLICATE",
     "check_merge",
+    "mentioned_aliases",
     "near_duplicates",
     "normalise",
 ]
@@ -35,6 +36,7 @@ __all__ = [
 NEAR_DUPLICATE = 0.8
 MAX_COMPARED = 2000  # observations per entity compared pairwise; more are reported as skipped
 _SEPARATORS = re.compile(r"[\s_\-]+")
+_WORD = re.compile(r"\w+")
 _EDGES = "\"'`“”‘’«».,;:!?"
 
 
@@ -43,6 +45,18 @@ def normalise(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).casefold()
     text = _SEPARATORS.sub(" ", text).strip()
     return text.strip(_EDGES).strip()
+
+
+def mentioned_aliases(text: str, rows: Iterable[tuple[str, str, str]]) -> list[dict[str, str]]:
+    """Return ``[{"alias", "name"}]`` for the ``(alias, norm, entity name)`` rows whose
+    normalised alias occurs in ``text`` as whole words (what recall adds to its query)."""
+    words = f" {' '.join(_WORD.findall(normalise(text)))} "
+    found: dict[str, dict[str, str]] = {}
+    for alias, norm, name in rows:
+        needle = " ".join(_WORD.findall(norm))
+        if needle and f" {needle} " in words and norm != normalise(name):
+            found.setdefault(alias, {"alias": alias, "name": name})
+    return list(found.values())
 
 
 def check_merge(source: Any, into: Any) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from ouroboros.errors import ConflictError, InvalidInputError
 from ouroboros.store.clock import utcnow
 from ouroboros.store.graph import _missing_error
 from ouroboros.store.identity import ambiguous_error, resolution
-from ouroboros.store.names import check_merge, normalise
+from ouroboros.store.names import check_merge, mentioned_aliases, normalise
 from ouroboros.store.validate import check_identifier, check_names, require_list
 
 if TYPE_CHECKING:
@@ -44,8 +44,7 @@ class PgIdentity:
             return self.db.fetchall(sql, params)
 
         exact = {
-            r[0]
-            for r in rows("SELECT name FROM entities WHERE name = ANY(?)", [list(set(wanted))])
+            r[0] for r in rows("SELECT name FROM entities WHERE name = ANY(?)", [list(set(wanted))])
         }
         aliased = dict(
             rows(
@@ -75,6 +74,15 @@ class PgIdentity:
                 else:
                     out.append(resolution(name, None, None, found))
         return out
+
+    def aliases_in(self, text: Any) -> list[dict[str, str]]:
+        """See ``identity.Identity.aliases_in``."""
+        if not isinstance(text, str):
+            raise InvalidInputError("text must be a string")
+        rows = self.db.fetchall(
+            "SELECT a.alias, a.norm, e.name FROM aliases a JOIN entities e ON e.id = a.entity_id"
+        )
+        return mentioned_aliases(text, [(a, n, e) for a, n, e in rows])
 
     def _one(self, cur: PgCursor, name: Any, action: str) -> tuple[int, str]:
         query = check_identifier(name, "entity name")

@@ -298,6 +298,9 @@ class PgStore:
     def aliases_of(self, name: Any) -> dict[str, Any]:
         return self.identity.aliases_of(name)
 
+    def aliases_in(self, text: Any) -> list[dict[str, str]]:
+        return self.identity.aliases_in(text)
+
     def add_aliases(self, name: Any, aliases: Any, audit: Any = None) -> dict[str, Any]:
         return self._audited(audit, self.identity.add_aliases, name, aliases)
 

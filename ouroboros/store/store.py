@@ -357,6 +357,11 @@ class Store:
         normalisation). Raises NotFoundError."""
         return self._call("aliases_of", name)
 
+    def aliases_in(self, text: str) -> list[dict[str, str]]:
+        """Return ``[{"alias", "name"}]`` for the aliases ``text`` mentions (whole words,
+        normalised) with the entity each stands for."""
+        return self._call("aliases_in", text)
+
     def add_aliases(
         self, name: str, aliases: list[str], audit: Any = None, idempotency_key: str | None = None
     ) -> dict[str, Any]:

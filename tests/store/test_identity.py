@@ -140,3 +140,17 @@ def test_near_duplicates_are_reported_not_dropped(store: Store) -> None:
     assert store.near_duplicates() == found
     with pytest.raises(InvalidInputError, match="threshold"):
         store.near_duplicates(["Ada"], threshold=2)
+
+
+def test_recall_finds_an_entity_by_its_alias(store: Store) -> None:
+    from ouroboros.memory import recall
+
+    store.create_entities(
+        [{"name": "Bob", "entityType": "person", "observations": ["drinks coffee daily"]}]
+    )
+    assert recall(store, "tell me about Robert")["items"] == []
+    store.add_aliases("Bob", ["Robert"])
+    assert store.aliases_in("What does ROBERT drink?") == [{"alias": "Robert", "name": "Bob"}]
+    assert store.aliases_in("Roberta drinks") == []  # whole words only
+    items = recall(store, "tell me about Robert")["items"]
+    assert [i["source"]["id"] for i in items] == ["Bob"]
