@@ -48,6 +48,7 @@ GRAPH_WRITES = frozenset(
         "invalidate_observations",
         "invalidate_relations",
         "purge",
+        "merge_entities",
         "restore_snapshot",
     }
 )
@@ -86,6 +87,8 @@ def touched_names(
     if method == "rename_entity":
         old, new = _arg(args, kwargs, 0, "old"), _arg(args, kwargs, 1, "new")
         return [str(n) for n in (old, new) if isinstance(n, str)]
+    if method == "merge_entities" and isinstance(result, Mapping):
+        return [str(result[k]) for k in ("from", "into") if k in result]
     if method == "purge":
         names = _arg(args, kwargs, 0, "entity_names")
         observations = _arg(args, kwargs, 1, "observations")

@@ -50,7 +50,7 @@ def test_postgres_version_1_is_migrated(pg_url: str) -> None:
     with open_store(pg_url, embedder=None) as s:
         s.create_entities([{"name": "A", "entityType": "t", "observations": []}])
     with psycopg.connect(pg_url) as conn:
-        conn.execute("DROP TABLE write_results; DROP TABLE aliases")
+        conn.execute("DROP TABLE write_results, aliases, changes")  # as in schema 2
         conn.execute("UPDATE ouroboros_meta SET value = '2' WHERE key = 'schema_version'")
     with open_store(pg_url, embedder=None) as s:
         assert s.create_entities([{"name": "B", "entityType": "t"}], idempotency_key="k")

@@ -154,3 +154,9 @@ def test_recall_finds_an_entity_by_its_alias(store: Store) -> None:
     assert store.aliases_in("Roberta drinks") == []  # whole words only
     items = recall(store, "tell me about Robert")["items"]
     assert [i["source"]["id"] for i in items] == ["Bob"]
+
+
+def test_a_merge_is_in_the_change_feed(two_alices: Store) -> None:
+    cursor = two_alices.changes()["cursor"]
+    two_alices.merge_entities("alice", "Alice")
+    assert set(two_alices.changes(cursor)["names"]) == {"alice", "Alice"}
