@@ -285,7 +285,7 @@ def operations(runtime: Runtime) -> list[Any]:
     graph/created-count`` (existing names skipped); ``graph/create-relations!`` ``{:relations
     [...]}`` → ``graph/created-relations graph/created-count`` (duplicates skipped; a missing
     endpoint is a NotFoundError and nothing is written); ``graph/add-observations!``
-    ``{:observations [{entityName contents}]}`` → ``graph/added-observations`` (``[{entity/name,
+    ``{:observations [{entityName contents validFrom? validTo?}]}`` → ``graph/added-observations`` (``[{entity/name,
     observation/added}]``; a missing entity is a NotFoundError); ``graph/delete-entities!``
     ``{:names [...]}`` (cascades), ``graph/delete-observations!`` ``{:deletions [...]}``,
     ``graph/delete-relations!`` ``{:relations [...]}`` → ``graph/deleted-count``;
@@ -729,12 +729,18 @@ def operations(runtime: Runtime) -> list[Any]:
         wanted = []
         for i, item in enumerate(items(dict(params or {}), "observations")):
             item = _require_map(item, f"observations[{i}]")
-            wanted.append(
-                {
-                    "entityName": _pick(item, "entityName", "entity/name", "name"),
-                    "contents": _pick(item, "contents", "entity/observations", "observations"),
-                }
-            )
+            entry = {
+                "entityName": _pick(item, "entityName", "entity/name", "name"),
+                "contents": _pick(item, "contents", "entity/observations", "observations"),
+            }
+            for key, names in (
+                ("validFrom", ("validFrom", "valid-from", "observation/valid-from")),
+                ("validTo", ("validTo", "valid-to", "observation/valid-to")),
+            ):
+                value = _pick(item, *names)
+                if value is not None:
+                    entry[key] = value
+            wanted.append(entry)
         results = store_write(env, store(env), "add_observations", wanted)
         if any(r["addedObservations"] for r in results):
             audit_write(

@@ -225,6 +225,17 @@ def _add_observations() -> Tool:
                 "items": {"type": "string"},
                 "description": "An array of observation contents to add",
             },
+            "validFrom": {
+                "type": "string",
+                "description": (
+                    "Optional: when these facts became true in the world (ISO 8601 or "
+                    "'8 May 2023'; no zone = UTC). Default: unknown."
+                ),
+            },
+            "validTo": {
+                "type": "string",
+                "description": "Optional: when they stopped being true (exclusive).",
+            },
         },
         ["entityName", "contents"],
     )

@@ -170,3 +170,29 @@ def test_eql_bad_time_on_an_ident_is_a_clear_error(service: Service, ada: str) -
         service.engine.process(
             parse('[{([:entity/name "Ada"] {:as-of "03/04/2023"}) [:entity/observations]}]')
         )
+
+
+def test_add_observations_tool_takes_valid_times(service: Service) -> None:
+    ok(
+        service,
+        "create_entities",
+        {"entities": [{"name": "Cy", "entityType": "t", "observations": []}]},
+    )
+    item = {
+        "entityName": "Cy",
+        "contents": ["in Oslo"],
+        "validFrom": "2020",
+        "validTo": "8 May 2022",
+    }
+    assert ok(service, "add_observations", {"observations": [item]}) == {
+        "results": [{"entityName": "Cy", "addedObservations": ["in Oslo"]}]
+    }
+    assert observations(ok(service, "open_nodes", {"names": ["Cy"]}), "Cy") == []
+    past = ok(service, "open_nodes", {"names": ["Cy"], "asOf": "2021-01-01"})
+    assert observations(past, "Cy") == ["in Oslo"]
+    bad = err(
+        service,
+        "add_observations",
+        {"observations": [{**item, "contents": ["x"], "validFrom": "03/04/2023"}]},
+    )
+    assert bad["type"] == "InvalidInputError" and "ambiguous" in bad["message"]
