@@ -14,7 +14,7 @@ from mcp_types import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPC
 
 from ouroboros.config import Settings
 
-__all__ = ["log_to_stderr", "serve_settings_stdio", "serve_stdio"]
+__all__ = ["log_to_stderr", "serve_settings_stdio", "serve_stdio", "write_startup_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -185,5 +185,17 @@ def serve_settings_stdio(settings: Settings, *, log_level: str = "WARNING") -> N
                 changes=service.store.changes,
                 instructions=server_instructions(service.semantic_note),
             )
-        log.info("serving %d tools over stdio on %s", len(service.tools), settings.db_path)
+        write_startup_lines(service)
         anyio.run(serve_stdio, server)
+
+
+STDIO_AUTH = "stdio: the client that started this process is the local caller, every scope"
+
+
+def write_startup_lines(service: Any) -> None:
+    """Write what this server runs with to stderr (never stdout: it carries the protocol)."""
+    from ouroboros.startup import startup_lines
+
+    lines = startup_lines(service, serving="MCP over stdio", auth=STDIO_AUTH, client_roots=True)
+    sys.stderr.write("".join(f"{line}\n" for line in lines))
+    sys.stderr.flush()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -84,6 +84,7 @@ def create_app(
     token_cache_ttl: float = 2.0,
     chat: ChatSettings | None = None,
     chat_agent: AgentRunner | None = None,
+    on_start: Callable[[Service, bool], None] | None = None,
 ) -> Starlette:
     """Return the HTTP application for ``settings`` (or for an already open ``service``).
 
@@ -93,6 +94,8 @@ def create_app(
     tokens?") is cached. The lifespan raises BindRefusedError for a non-loopback host without
     tokens. ``chat`` (default: from the environment) turns on the chat platforms' webhooks;
     ``chat_agent`` replaces the agent they run (default: the configured providers).
+    ``on_start(service, has_tokens)`` runs once the service is open and the bind is checked
+    (``ouroboros serve`` prints its start-up lines there).
     """
     if settings is None:
         settings = service.settings if service is not None else Settings.from_env()
@@ -131,7 +134,10 @@ def create_app(
             authenticator = Authenticator(
                 running.store, bound_to_loopback=bound_to_loopback, ttl=token_cache_ttl
             )
-            check_bind(settings.host, await authenticator.has_tokens())
+            has_tokens = await authenticator.has_tokens()
+            check_bind(settings.host, has_tokens)
+            if on_start is not None:
+                on_start(running, has_tokens)
             from ouroboros.http.graphql import build_graphql_app
 
             holder["service"] = running
