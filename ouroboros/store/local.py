@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from ouroboros.errors import ConflictError, InvalidInputError, StoreError
+from ouroboros.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
 from ouroboros.store.algorithms import GraphAlgorithms
 from ouroboros.store.apiclients import ApiClients
 from ouroboros.store.changes import GRAPH_WRITES, Changes, touched_names
@@ -394,7 +394,13 @@ class LocalStore:
             return self._audited(record, lambda: counts)
 
     def entity_history(self, name: str) -> dict[str, Any]:
-        return self.temporal.history(name)
+        try:
+            return self.temporal.history(name)
+        except NotFoundError:  # a merged-away name or an alias: the history of its entity
+            (found,) = self.identity.resolve_names([name])
+            if found["match"] != "alias":
+                raise
+            return self.temporal.history(found["name"])
 
     def resolve_names(self, names: Any) -> list[dict[str, Any]]:
         return self.identity.resolve_names(names)

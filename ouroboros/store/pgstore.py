@@ -1210,6 +1210,11 @@ class PgStore:
                 obs.setdefault(eid, []).append(
                     {"content": _dec(content), "created_at": iso(created)}
                 )
+            aliases: dict[int, list[str]] = {}
+            for alias, aid in cur.execute(
+                "SELECT alias, entity_id FROM aliases ORDER BY created_at, alias"
+            ).fetchall():
+                aliases.setdefault(aid, []).append(alias)
             entities = [
                 {
                     "name": name,
@@ -1217,6 +1222,7 @@ class PgStore:
                     "observations": obs.get(eid, []),
                     "created_at": iso(created),
                     "updated_at": iso(updated),
+                    **({"aliases": aliases[eid]} if eid in aliases else {}),
                 }
                 for eid, name, etype, created, updated in cur.execute(
                     "SELECT id, name, entity_type, created_at, updated_at FROM entities ORDER BY id"
@@ -1306,6 +1312,11 @@ class PgStore:
                     "tokens",
                     "id, name, scopes, secret_hash, created_at, last_used_at, revoked_at",
                     rows["tokens"],
+                ),
+                (
+                    "aliases",
+                    "norm, alias, entity_id, created_at",
+                    [(n, a, e, t) for a, n, e, t in rows["aliases"]],
                 ),
             ):
                 with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:

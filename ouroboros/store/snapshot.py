@@ -10,6 +10,7 @@ from ouroboros.errors import InvalidInputError
 from ouroboros.store.clock import iso, parse_iso, utcnow
 from ouroboros.store.database import Database
 from ouroboros.store.graphstate import GraphState
+from ouroboros.store.names import normalise
 from ouroboros.store.validate import (
     check_identifier,
     check_json_value,
@@ -54,6 +55,9 @@ class Snapshot:
         """Return everything as one JSON-ready dict."""
         f = self.db.fetchall
         st = self.state
+        aliases: dict[int, list[str]] = {}
+        for alias, eid in f("SELECT alias, entity_id FROM aliases ORDER BY created_at, alias"):
+            aliases.setdefault(eid, []).append(alias)
         with st.lock:
             entities = [
                 {
@@ -64,6 +68,7 @@ class Snapshot:
                     ],
                     "created_at": r.created_at,
                     "updated_at": r.updated_at,
+                    **({"aliases": aliases[r.id]} if r.id in aliases else {}),
                 }
                 for r in st.entities.values()
             ]
@@ -154,6 +159,7 @@ class Snapshot:
             _insert(cur, "events", events, 6)
             _insert(cur, "audit", audit, 6)
             _insert(cur, "tokens", tokens, 7)
+            _insert(cur, "aliases", rows["aliases"], 4)
 
             def reload() -> None:
                 with self.state.lock:
@@ -175,6 +181,8 @@ def parse_snapshot(data: Any) -> dict[str, list[tuple[Any, ...]]]:
     ents: list[tuple[int, str, str, Any, Any]] = []
     obs: list[tuple[int, int, str, Any]] = []
     ids: dict[str, int] = {}
+    aliases: list[tuple[str, str, int, Any]] = []  # (alias, norm, entity id, created_at)
+    alias_norms: set[str] = set()
     for i, e in enumerate(require_list(data["entities"], "entities")):
         require_mapping(e, f"entities[{i}]", ("name", "entityType"))
         name = check_identifier(e["name"], "entity name")
@@ -190,6 +198,12 @@ def parse_snapshot(data: Any) -> dict[str, list[tuple[Any, ...]]]:
                 _ts(e.get("updated_at")) or now,
             )
         )
+        for j, alias in enumerate(require_list(e.get("aliases", []), "aliases")):
+            alias = check_identifier(alias, f"entities[{i}].aliases[{j}]")
+            norm = normalise(alias)
+            if norm not in alias_norms:
+                alias_norms.add(norm)
+                aliases.append((alias, norm, ids[name], now))
         seen: set[str] = set()
         for o in require_list(e.get("observations", []), "observations"):
             content, created = (
@@ -268,6 +282,7 @@ def parse_snapshot(data: Any) -> dict[str, list[tuple[Any, ...]]]:
         "events": events,
         "audit": audit,
         "tokens": tokens,
+        "aliases": aliases,
     }
 
 

@@ -3,6 +3,8 @@ merges that keep history and relations, near-duplicate reports, and their clear 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ouroboros.errors import ConflictError, InvalidInputError, NotFoundError
@@ -160,3 +162,23 @@ def test_a_merge_is_in_the_change_feed(two_alices: Store) -> None:
     cursor = two_alices.changes()["cursor"]
     two_alices.merge_entities("alice", "Alice")
     assert set(two_alices.changes(cursor)["names"]) == {"alice", "Alice"}
+
+
+def test_aliases_survive_a_json_dump(two_alices: Store, tmp_path: Path) -> None:
+    two_alices.merge_entities("alice", "Alice")
+    two_alices.add_aliases("Bob", ["Robert"])
+    two_alices.dump_json(tmp_path / "all.json")
+    two_alices.merge_entities("Bob", "Alice")  # changed after the dump, undone by the restore
+    assert two_alices.restore_json(tmp_path / "all.json")["aliases"] == 2
+    assert two_alices.aliases_of("Alice") == {"name": "Alice", "aliases": ["alice"]}
+    assert two_alices.resolve_names(["robert"])[0]["name"] == "Bob"
+
+
+def test_history_of_a_merged_away_name(two_alices: Store) -> None:
+    if two_alices.role == "postgres":
+        pytest.skip("entity_history is DuckDB only for now")
+    two_alices.merge_entities("alice", "Alice")
+    assert two_alices.entity_history("alice") == two_alices.entity_history("Alice")
+    assert two_alices.entity_history("ALICE")["name"] == "Alice"  # the alias, normalised
+    with pytest.raises(NotFoundError):
+        two_alices.entity_history("Zed")
