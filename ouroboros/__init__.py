@@ -19,6 +19,10 @@ _EXPORTS = {
     "Plugin": "ouroboros.connect.plugins",
     "AttributeSpec": "ouroboros.connect.attributes",
     "PlanCache": "ouroboros.connect.planner",
+    "LRUCache": "ouroboros.connect.cache",
+    "final": "ouroboros.connect.values",
+    "mutation_resolve_params": "ouroboros.connect.builtin_plugins",
+    "remove_error_items": "ouroboros.connect.builtin_plugins",
     "Trace": "ouroboros.connect.trace",
     "alias": "ouroboros.connect.factories",
     "constant": "ouroboros.connect.factories",
@@ -38,6 +42,7 @@ __all__ = [
     "Engine",
     "Ident",
     "Keyword",
+    "LRUCache",
     "Mutation",
     "PlanCache",
     "Plugin",
@@ -50,10 +55,13 @@ __all__ = [
     "constant",
     "document",
     "equivalence",
+    "final",
     "mutation",
+    "mutation_resolve_params",
     "open_store",
     "optional",
     "parse",
+    "remove_error_items",
     "resolver",
     "static_table",
     "to_edn",
@@ -61,6 +69,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ouroboros.connect.attributes import AttributeSpec
+    from ouroboros.connect.builtin_plugins import mutation_resolve_params, remove_error_items
+    from ouroboros.connect.cache import LRUCache
     from ouroboros.connect.factories import alias, constant, equivalence, static_table
     from ouroboros.connect.interface import Engine
     from ouroboros.connect.operations import (
@@ -74,6 +84,7 @@ if TYPE_CHECKING:
     from ouroboros.connect.planner import PlanCache
     from ouroboros.connect.plugins import Plugin
     from ouroboros.connect.trace import Trace
+    from ouroboros.connect.values import final
     from ouroboros.eql import Ident, Keyword, Symbol, parse, to_edn
     from ouroboros.store import Store, open_store
 

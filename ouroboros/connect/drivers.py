@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 
-from ouroboros.connect.runner import Failure, Invoke, Mutate, Parallel, Run
+from ouroboros.connect.runner import Failure, Invoke, Mutate, Parallel, Run, RunLevel, level_body
 from ouroboros.errors import ResolverTimeoutError
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from ouroboros.connect.operations import Mutation, Resolver
 
 __all__ = [
+    "core_level_async",
+    "core_level_sync",
     "core_mutate_async",
     "core_mutate_sync",
     "core_resolve_async",
@@ -256,8 +258,25 @@ def drive_sync(run: Run, gen: Generator[Any, Any, Any]) -> Any:
             send = None
         elif kind is Mutate:
             send = _mutate_sync(run, eff)
+        elif kind is RunLevel:
+            send = run.engine.chains.level_sync(eff.env, eff.level, eff.entities)
         else:  # pragma: no cover - a bug in the runner
             raise TypeError(f"unknown effect {eff!r}")
+
+
+def core_level_sync(env: Env, level: Any, entities: list[Any]) -> list[Any]:
+    """The core nested run (sync chain): resolve ``level`` over ``entities``."""
+    run: Run = env.request
+    where, seen, soft = env._level_args
+    return drive_sync(run, level_body(run, level, list(entities), where, seen, soft))
+
+
+async def core_level_async(env: Env, level: Any, entities: list[Any]) -> list[Any]:
+    """The core nested run (async chain)."""
+    run: Run = env.request
+    where, seen, soft = env._level_args
+    gen = level_body(run, level, list(entities), where, seen, soft)
+    return await _drive(run, [gen], _START)
 
 
 # --- async ---------------------------------------------------------------------------------
@@ -440,6 +459,8 @@ async def _drive(run: Run, stack: list[Generator[Any, Any, Any]], eff: Any) -> A
             send = await _branches(run, results, waiting) if waiting else results
         elif kind is Mutate:
             send = await _mutate_async(run, eff)
+        elif kind is RunLevel:
+            send = await run.engine.chains.level_async(eff.env, eff.level, eff.entities)
         else:  # pragma: no cover - a bug in the runner
             raise TypeError(f"unknown effect {eff!r}")
         eff = _START

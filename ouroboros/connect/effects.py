@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ouroboros.connect.env import Env
     from ouroboros.connect.operations import Mutation, Resolver
 
-__all__ = ["Effects", "Failure", "Invoke", "Mutate", "Parallel"]
+__all__ = ["Effects", "Failure", "Invoke", "Mutate", "Parallel", "RunLevel"]
 
 Effects = Generator[Any, Any, Any]
 
@@ -72,3 +72,15 @@ class Parallel:
 
     def __init__(self, gens: list[Effects]):
         self.gens = gens
+
+
+class RunLevel:
+    """Effect: run a nested level through the ``wrap_run`` plugin chain (only yielded when a
+    plugin has ``wrap_run``); ``env.path`` is the level's path. Answers the level's results."""
+
+    __slots__ = ("entities", "env", "level")
+
+    def __init__(self, env: Env, level: Any, entities: list[Any]):
+        self.env = env
+        self.level = level
+        self.entities = entities

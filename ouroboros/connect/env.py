@@ -28,11 +28,15 @@ class Env:
     - ``operation``: the ``Resolver`` or ``Mutation`` being called.
     - ``is_async``: whether the request runs under ``process_async``.
     - ``request``: the runner's per-request state (internal; plugins may read ``.cache``).
+    - ``query``: for a dynamic resolver (``@resolver(dynamic=True)``), the sub-query it is
+      asked to answer at this level, as an EQL ``Root`` (``to_edn(env.query)`` gives the text):
+      the entries of the attributes it outputs, with their params and sub-queries; else None.
 
     One env serves a whole resolver step (every entity of a level), so it is cheap.
     """
 
     __slots__ = (
+        "_level_args",
         "_path",
         "_pos",
         "_where",
@@ -41,6 +45,7 @@ class Env:
         "is_async",
         "operation",
         "params",
+        "query",
         "request",
     )
 
@@ -64,6 +69,8 @@ class Env:
         self.operation = operation
         self.is_async = is_async
         self.request = request  # the runner's per-request state (internal)
+        self.query: Any = None
+        self._level_args: Any = None  # (where, seen, soft) of a nested level run (internal)
 
     @property
     def path(self) -> tuple[Any, ...]:
@@ -86,6 +93,7 @@ class Env:
         env.operation = self.operation
         env.is_async = self.is_async
         env.request = self.request
+        env.query = self.query
         return env
 
     @classmethod

@@ -19,7 +19,10 @@ from time import perf_counter
 from typing import Any
 
 from ouroboros.connect.attributes import AttributeRegistry, AttributeSpec
+from ouroboros.connect.cache import CacheStore, PlanStore
 from ouroboros.connect.drivers import (
+    core_level_async,
+    core_level_sync,
     core_mutate_async,
     core_mutate_sync,
     core_resolve_async,
@@ -32,13 +35,20 @@ from ouroboros.connect.index_resolvers import index_operations
 from ouroboros.connect.indexes import Indexes
 from ouroboros.connect.levels import Level, check_limits, compile_query
 from ouroboros.connect.operations import Operation, flatten_operations
-from ouroboros.connect.planner import PLAN_CACHE, Plan, PlanCache, plan_attrs
+from ouroboros.connect.planner import PLAN_CACHE, Plan, plan_attrs
 from ouroboros.connect.plugins import Plugin, build_chain, check_plugins
-from ouroboros.connect.runner import Run, run_request
+from ouroboros.connect.resolver_calls import core_merge_attribute
+from ouroboros.connect.runner import Run, core_choose_path, run_request
 from ouroboros.connect.shapes import keyword
 from ouroboros.connect.trace import Trace
 from ouroboros.eql.ast import Root
-from ouroboros.errors import EQLError, QueryLimitError
+from ouroboros.errors import (
+    EQLError,
+    InvalidInputError,
+    OuroborosError,
+    QueryLimitError,
+    RegistrationError,
+)
 
 __all__ = ["Engine"]
 
@@ -55,7 +65,11 @@ class Chains:
     mutate_async: Any = None
     run_sync: Any = None
     run_async: Any = None
+    level_sync: Any = None
+    level_async: Any = None
     plan: Any = None
+    choose_path: Any = None
+    merge_attribute: Any = None
 
 
 def _to_root(query: Any) -> Root:
@@ -91,7 +105,9 @@ class Engine:
     against the specs; ``AttributeTypeError``), ``max_depth`` / ``max_nodes`` (query limits;
     ``QueryLimitError``), ``max_recursion`` (levels an unbounded ``...`` may descend),
     ``index_resolvers`` (serve ``:ouroboros.index/*``), ``plan_cache`` (an LRU shared by every
-    engine by default; ``None`` to plan every level afresh).
+    engine by default; any ``get``/``put`` store; ``None`` to plan every level afresh),
+    ``resolver_cache`` (a cache store keeping resolver results across requests: a dict, an
+    ``LRUCache``, anything with ``get`` and item assignment; see ``connect.cache``).
 
     Raises ``RegistrationError`` for duplicate names, plugin ids or conflicting specs.
     """
@@ -108,7 +124,8 @@ class Engine:
         max_nodes: int | None = None,
         max_recursion: int = 64,
         index_resolvers: bool = True,
-        plan_cache: PlanCache | None = PLAN_CACHE,
+        plan_cache: PlanStore | None = PLAN_CACHE,
+        resolver_cache: CacheStore | None = None,
     ) -> None:
         ops = flatten_operations(operations)
         if index_resolvers:  # skipped when already there (an engine rebuilt from .operations)
@@ -119,7 +136,20 @@ class Engine:
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.max_recursion = max_recursion
+        if plan_cache is not None and not (
+            callable(getattr(plan_cache, "get", None))
+            and callable(getattr(plan_cache, "put", None))
+        ):
+            raise RegistrationError("plan_cache needs get(key) and put(key, plan) (a PlanCache)")
+        if resolver_cache is not None and not (
+            callable(getattr(resolver_cache, "get", None))
+            and hasattr(resolver_cache, "__setitem__")
+        ):
+            raise RegistrationError(
+                "resolver_cache needs get(key, default) and store[key] = value (a dict, an LRUCache)"
+            )
         self.plan_cache = plan_cache
+        self.resolver_cache = resolver_cache
         self.attributes = AttributeRegistry(attributes)
         for r in self.index.resolvers.values():
             for attr, tp in r.types.items():
@@ -128,6 +158,7 @@ class Engine:
             for attr, doc in op.docs.items():
                 self.attributes.document(attr, doc)
         self.plugins = check_plugins(plugins)
+        self.remove_error_items = any(p.id == "ouroboros/remove-error-items" for p in self.plugins)
         self.weights: dict[str, float] = {}
         self.or_resolvers = frozenset(
             r.name for rs in self.index.providers.values() if len(rs) > 1 for r in rs
@@ -167,11 +198,21 @@ class Engine:
         if wraps("wrap_mutate"):
             chains.mutate_sync = build_chain(plugins, "wrap_mutate", core_mutate_sync)
             chains.mutate_async = build_chain(plugins, "wrap_mutate", core_mutate_async)
-        if wraps("wrap_run"):
-            chains.run_sync = build_chain(plugins, "wrap_run", _core_run_sync)
-            chains.run_async = build_chain(plugins, "wrap_run", _core_run_async)
+        if wraps("wrap_run") or wraps("wrap_root_run"):
+            root = ("wrap_run", "wrap_root_run")
+            chains.run_sync = build_chain(plugins, root, _core_run_sync)
+            chains.run_async = build_chain(plugins, root, _core_run_async)
+        if wraps("wrap_run"):  # every nested run too
+            chains.level_sync = build_chain(plugins, "wrap_run", core_level_sync)
+            chains.level_async = build_chain(plugins, "wrap_run", core_level_async)
         if wraps("wrap_plan"):
             chains.plan = build_chain(plugins, "wrap_plan", plan_attrs)
+        if wraps("wrap_choose_path"):
+            chains.choose_path = build_chain(plugins, "wrap_choose_path", core_choose_path)
+        if wraps("wrap_merge_attribute"):
+            chains.merge_attribute = build_chain(
+                plugins, "wrap_merge_attribute", core_merge_attribute
+            )
         return chains
 
     # -- queries and plans ------------------------------------------------------------------
@@ -311,6 +352,35 @@ class Engine:
             if trace is not None:
                 trace.duration = perf_counter() - t0
 
+    def request(self, request: Any, *, context: Mapping[str, Any] | None = None) -> dict[Any, Any]:
+        """Pathom's boundary interface: run one request given as data; errors come back as data.
+
+        ``request`` is a query (EQL text or Python query data) or a map with ``"query"``
+        (required), ``"entity"`` (a map), ``"lenient"`` (bool) and ``"include_stats"`` (bool:
+        the run's trace under ``"ouroboros/run-stats"``). Returns the result map, or the one
+        error shape ``{"error": {"type", "message", ...}}`` for a bad request or a strict-mode
+        failure; nothing is raised for them.
+        """
+        try:
+            query, entity, lenient, trace = _read_request(request)
+            result = self.process(query, entity, context=context, lenient=lenient, trace=trace)
+        except OuroborosError as exc:
+            return exc.to_json()
+        return _with_stats(result, trace)
+
+    async def request_async(
+        self, request: Any, *, context: Mapping[str, Any] | None = None
+    ) -> dict[Any, Any]:
+        """``request`` under ``process_async``."""
+        try:
+            query, entity, lenient, trace = _read_request(request)
+            result = await self.process_async(
+                query, entity, context=context, lenient=lenient, trace=trace
+            )
+        except OuroborosError as exc:
+            return exc.to_json()
+        return _with_stats(result, trace)
+
     def process_one(
         self,
         entity: Mapping[Any, Any] | None,
@@ -336,3 +406,41 @@ class Engine:
 
     def __repr__(self) -> str:
         return f"Engine({self.index!r}, lenient={self.lenient})"
+
+
+REQUEST_KEYS = ("query", "entity", "lenient", "include_stats")
+RUN_STATS_KEY = keyword("ouroboros/run-stats")
+
+
+def _read_request(request: Any) -> tuple[Any, Mapping[Any, Any] | None, bool | None, Trace | None]:
+    if isinstance(request, (str, list, tuple, Root)):
+        return request, None, None, None
+    if not isinstance(request, Mapping):
+        raise InvalidInputError(
+            f"a request is a query or a map with {', '.join(REQUEST_KEYS)}, "
+            f"not {type(request).__name__}"
+        )
+    unknown = [str(k) for k in request if k not in REQUEST_KEYS]
+    if unknown:
+        raise InvalidInputError(
+            f"unknown request key(s) {', '.join(unknown)}; known: {', '.join(REQUEST_KEYS)}"
+        )
+    if "query" not in request:
+        raise InvalidInputError("a request map needs a 'query'")
+    entity = request.get("entity")
+    if entity is not None and not isinstance(entity, Mapping):
+        raise InvalidInputError(f"'entity' must be a map, not {type(entity).__name__}")
+    flags = {}
+    for flag in ("lenient", "include_stats"):
+        value = request.get(flag)
+        if value is not None and not isinstance(value, bool):
+            raise InvalidInputError(f"'{flag}' must be true or false, not {value!r}")
+        flags[flag] = value
+    trace = Trace() if flags["include_stats"] else None
+    return request["query"], entity, flags["lenient"], trace
+
+
+def _with_stats(result: dict[Any, Any], trace: Trace | None) -> dict[Any, Any]:
+    if trace is not None:
+        result[RUN_STATS_KEY] = trace.to_data()
+    return result

@@ -30,6 +30,8 @@ __all__ = [
 
 PLACEHOLDER_NS = ">"
 MAP_CONTAINER_KEY = Keyword("ouroboros/map-container?")
+REMOVE_ERROR_ITEMS_KEY = Keyword("ouroboros/remove-error-items")  # see builtin_plugins
+_JOIN_FLAGS = (MAP_CONTAINER_KEY, REMOVE_ERROR_ITEMS_KEY)
 ERRORS_KEY = Keyword("ouroboros/errors")  # asked for explicitly: selected, never planned
 
 
@@ -48,6 +50,7 @@ class JoinSpec:
     recursive: bool = False
     depth: int | None = None
     map_container: bool = False
+    remove_errors: bool = False
     _next: Level | None = None
 
 
@@ -92,6 +95,7 @@ class Level:
     plan_key: Any = None
     overrides: Mapping[Keyword, int] = field(default_factory=dict)
     plans: dict[Any, Any] = field(default_factory=dict)
+    foreign: dict[Any, Any] = field(default_factory=dict)  # dynamic resolvers' sub-queries
     _selector: Any = None
 
     @property
@@ -225,13 +229,14 @@ def _compile(
                 key=key,
                 params=node.params,
                 map_container=bool(node.params.get(MAP_CONTAINER_KEY)),
+                remove_errors=bool(node.params.get(REMOVE_ERROR_ITEMS_KEY)),
             )
             if node.children is None:
                 depth = overrides.get(key, node.query if isinstance(node.query, int) else None)
                 # A recursive join is never required (Pathom ends the recursion where the data
                 # ends); past its depth it is a plain optional prop, the data there kept as is.
                 optional_params = {
-                    **{k: v for k, v in node.params.items() if k != MAP_CONTAINER_KEY},
+                    **{k: v for k, v in node.params.items() if k not in _JOIN_FLAGS},
                     OPTIONAL_KEY: True,
                 }
                 if depth is not None and depth < 1:
@@ -251,7 +256,7 @@ def _compile(
                 )
             else:
                 spec.child = _compile(node.children, {})
-            params = {k: v for k, v in node.params.items() if k != MAP_CONTAINER_KEY}
+            params = {k: v for k, v in node.params.items() if k not in _JOIN_FLAGS}
             request(key, params)
             joins[key] = spec
             props.pop(key, None)

@@ -109,6 +109,8 @@ class Resolver:
     batch: bool = False
     priority: int = 0
     cache: bool = True
+    cache_key: Callable[[Any, Any], Any] | None = None
+    cache_store: Any = None
     timeout: float | None = None
     batch_chunk_size: int | None = None
     blocking: bool | Callable[[Any], bool] = False
@@ -116,6 +118,7 @@ class Resolver:
     params: Shape = EMPTY
     types: Mapping[str, Any] = field(default_factory=dict)
     docs: Mapping[str, str] = field(default_factory=dict)
+    dynamic: bool = False
     wants_env: bool = False
     is_async: bool = False
 
@@ -201,6 +204,8 @@ def make_resolver(
     priority: int = 0,
     name: str | None = None,
     cache: bool = True,
+    cache_key: Callable[[Any, Any], Any] | None = None,
+    cache_store: Any = None,
     timeout: float | None = None,
     batch_chunk_size: int | None = None,
     blocking: bool | Callable[[Any], bool] = False,
@@ -208,6 +213,7 @@ def make_resolver(
     params: Any = None,
     types: Mapping[str, Any] | None = None,
     docs: Mapping[str, str] | None = None,
+    dynamic: bool = False,
 ) -> Resolver:
     """Return a ``Resolver`` record for ``fn`` (the non-decorator form of ``@resolver``)."""
     rname = name or _name_of(fn)
@@ -218,6 +224,14 @@ def make_resolver(
         raise RegistrationError(f"resolver {rname}: batch_chunk_size must be at least 1")
     if timeout is not None and timeout <= 0:
         raise RegistrationError(f"resolver {rname}: timeout must be positive")
+    if cache_key is not None and not callable(cache_key):
+        raise RegistrationError(f"resolver {rname}: cache_key must be a function (env, input)")
+    if cache_store is not None and not (
+        callable(getattr(cache_store, "get", None)) and hasattr(cache_store, "__setitem__")
+    ):
+        raise RegistrationError(
+            f"resolver {rname}: cache_store needs get(key, default) and store[key] = value"
+        )
     return Resolver(
         name=rname,
         fn=fn,
@@ -226,6 +240,8 @@ def make_resolver(
         batch=batch,
         priority=priority,
         cache=cache,
+        cache_key=cache_key,
+        cache_store=cache_store,
         timeout=timeout,
         batch_chunk_size=batch_chunk_size,
         blocking=blocking,
@@ -233,6 +249,7 @@ def make_resolver(
         params=_read(params, "params", rname),
         types={keyword(k): v for k, v in (types or {}).items()},
         docs=_read_docs(docs, rname),
+        dynamic=dynamic,
         wants_env=_wants_env(fn),
         is_async=_is_async(fn),
     )
@@ -247,6 +264,8 @@ def resolver(
     priority: int = 0,
     name: str | None = None,
     cache: bool = True,
+    cache_key: Callable[[Any, Any], Any] | None = None,
+    cache_store: Any = None,
     timeout: float | None = None,
     batch_chunk_size: int | None = None,
     blocking: bool | Callable[[Any], bool] = False,
@@ -254,13 +273,17 @@ def resolver(
     params: Any = None,
     types: Mapping[str, Any] | None = None,
     docs: Mapping[str, str] | None = None,
+    dynamic: bool = False,
 ) -> Any:
     """Decorate a function as a resolver; returns a ``Resolver`` record.
 
     ``output`` / ``input``: EQL text or a list of attributes and ``{attr: [...]}`` joins;
     optional inputs are ``(? :a)`` in text or ``optional("a")`` in a list. ``batch``: the function
     takes a list of inputs and returns a list of maps in order. ``priority``: higher wins when
-    several resolvers provide an attribute. ``cache=False`` opts out of the per-request cache.
+    several resolvers provide an attribute. ``cache=False`` opts out of the per-request cache;
+    ``cache_key(env, input)`` computes the cache key instead of the input itself (e.g. to ignore
+    part of it); ``cache_store`` keeps results beyond the request (see ``connect.cache``).
+    ``dynamic``: the function also answers for sub-queries, reading ``env.query`` (see README).
     ``timeout`` (seconds), ``batch_chunk_size``, ``blocking`` (sync function run in a worker
     thread under ``process_async``; or a predicate ``blocking(env) -> bool`` deciding per call,
     e.g. not when the data is in this process's memory), ``doc`` (default: the docstring),
@@ -276,6 +299,8 @@ def resolver(
         priority=priority,
         name=name,
         cache=cache,
+        cache_key=cache_key,
+        cache_store=cache_store,
         timeout=timeout,
         batch_chunk_size=batch_chunk_size,
         blocking=blocking,
@@ -283,6 +308,7 @@ def resolver(
         params=params,
         types=types,
         docs=docs,
+        dynamic=dynamic,
     )
     if fn is not None:
         return make_resolver(fn, **kwargs)

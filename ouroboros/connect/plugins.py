@@ -1,7 +1,7 @@
 """Plugins: ``wrap_*`` middleware around the engine's four core functions.
 
 A plugin is ``Plugin(id="my/plugin", wrap_resolve=..., wrap_mutate=..., wrap_plan=...,
-wrap_run=...)``. Each ``wrap_<step>`` takes the next handler and returns a handler with the same
+wrap_run=..., wrap_root_run=..., wrap_choose_path=..., wrap_merge_attribute=...)``. Each ``wrap_<step>`` takes the next handler and returns a handler with the same
 signature; plugins apply in registration order, the first registered being the outermost. A
 handler may call ``next`` (before / after doing its own work), change the arguments or the
 result, or short-circuit and not call ``next`` at all.
@@ -13,7 +13,18 @@ Handler signatures (the core function each one wraps):
 - ``mutate(env, mutation, params) -> result``.
 - ``plan(index, requests, available) -> Plan``: always synchronous (planning is pure CPU);
   ``requests`` maps attribute → params, ``available`` is a frozenset of attributes.
-- ``run(env, level, entity) -> dict``: one whole request; ``level`` is the compiled root level.
+- ``run(env, level, data)``: every run, the root and each nested one (Pathom's
+  ``wrap-run-graph!``). For the root, ``data`` is the entity (a dict) and the result a dict;
+  for a nested level (a join, an ident, a placeholder, a nested input...) ``data`` is the list of
+  every entity at that place of the query, run together, and the result the list of their
+  results in the same order; ``env.path`` is the level's path (``()`` at the root).
+- ``root_run(env, level, entity) -> dict``: the whole request only (``wrap_root_run``, Pathom's
+  ``wrap-root-run-graph!``); a plugin's ``wrap_root_run`` wraps its own ``wrap_run``.
+- ``choose_path(env, attr, options) -> options``: which OR options to try for ``attr``, in
+  order (``ResolverStep`` records: ``.resolver`` has ``name`` and ``priority``); the ones left
+  out are not tried. The core is the engine's tie rule (``runner.choose_order``). Sync only.
+- ``merge_attribute(env, entity, attr, value) -> None``: put one resolved attribute into the
+  entity (the core keeps data already present). Sync only; ``env.path`` names the entity.
 
 Sync and async: ``wrap_resolve``, ``wrap_mutate`` and ``wrap_run`` are called once for the sync
 chain (``process``), where ``next`` is a plain function, and once for the async chain
@@ -35,7 +46,15 @@ __all__ = ["HOOKS", "Plugin", "build_chain", "check_plugins", "is_async_chain"]
 
 Wrapper = Callable[[Callable[..., Any]], Callable[..., Any]]
 
-HOOKS = ("wrap_resolve", "wrap_mutate", "wrap_plan", "wrap_run")
+HOOKS = (
+    "wrap_resolve",
+    "wrap_mutate",
+    "wrap_plan",
+    "wrap_run",
+    "wrap_root_run",
+    "wrap_choose_path",
+    "wrap_merge_attribute",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +66,9 @@ class Plugin:
     wrap_mutate: Wrapper | None = None
     wrap_plan: Wrapper | None = None
     wrap_run: Wrapper | None = None
+    wrap_root_run: Wrapper | None = None
+    wrap_choose_path: Wrapper | None = None
+    wrap_merge_attribute: Wrapper | None = None
 
 
 def is_async_chain(handler: Callable[..., Any]) -> bool:
@@ -69,14 +91,19 @@ def check_plugins(plugins: Iterable[Any]) -> tuple[Plugin, ...]:
 
 
 def build_chain(
-    plugins: tuple[Plugin, ...], hook: str, core: Callable[..., Any]
+    plugins: tuple[Plugin, ...], hook: str | tuple[str, ...], core: Callable[..., Any]
 ) -> Callable[..., Any]:
-    """Return ``core`` wrapped by every plugin's ``hook``, the first plugin outermost."""
+    """Return ``core`` wrapped by every plugin's ``hook`` (or hooks, the last outermost within
+    a plugin), the first plugin outermost."""
+    hooks = (hook,) if isinstance(hook, str) else hook
     handler = core
     for plugin in reversed(plugins):
-        wrap = getattr(plugin, hook)
-        if wrap is not None:
-            handler = wrap(handler)
-            if not callable(handler):
-                raise RegistrationError(f"plugin {plugin.id!r}: {hook} did not return a handler")
+        for name in hooks:
+            wrap = getattr(plugin, name)
+            if wrap is not None:
+                handler = wrap(handler)
+                if not callable(handler):
+                    raise RegistrationError(
+                        f"plugin {plugin.id!r}: {name} did not return a handler"
+                    )
     return handler

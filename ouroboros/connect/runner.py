@@ -46,7 +46,7 @@ from collections.abc import Mapping
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from ouroboros.connect.effects import Effects, Failure, Invoke, Mutate, Parallel
+from ouroboros.connect.effects import Effects, Failure, Invoke, Mutate, Parallel, RunLevel
 from ouroboros.connect.join_values import gather_children, reassemble
 from ouroboros.connect.level_plans import (
     group_by_keys,
@@ -67,10 +67,18 @@ from ouroboros.connect.run_state import Run
 from ouroboros.connect.selection import select_results
 from ouroboros.connect.sentinels import DROP, INCOMPLETE, MISSING
 from ouroboros.connect.shapes import OPTIONAL_KEY, attr_text
+from ouroboros.connect.values import FINAL_TYPES
 from ouroboros.eql.ast import Keyword
-from ouroboros.errors import MutationNotFoundError, OuroborosError, QueryLimitError, ResolverError
+from ouroboros.errors import (
+    MutationNotFoundError,
+    OuroborosError,
+    QueryLimitError,
+    RegistrationError,
+    ResolverError,
+)
 
 if TYPE_CHECKING:
+    from ouroboros.connect.env import Env
     from ouroboros.connect.planner import AttrNode, Plan, ResolverStep
 
 # Failure, Invoke, Mutate, Parallel and Run are re-exported for drivers, interface and trace.
@@ -82,6 +90,8 @@ __all__ = [
     "Mutate",
     "Parallel",
     "Run",
+    "RunLevel",
+    "level_body",
     "run_request",
 ]
 
@@ -98,7 +108,7 @@ def run_request(run: Run, level: Level, entity: dict[Any, Any]) -> Effects:
     head: dict[Any, Any] = {}
     for call, sub in level.calls:
         head[call.key] = yield _run_mutation(run, call, sub, entity)
-    outs = yield run_level(run, level, [entity], where)
+    outs = yield level_body(run, level, [entity], where)  # the root: wrapped as the request
     result: dict[Any, Any] = outs[0]
     if head:
         errors = result.pop(ERRORS_KEY, None) or {}
@@ -131,7 +141,7 @@ def _run_mutation(run: Run, call: Any, sub: Level | None, entity: dict[Any, Any]
             f"Mutation {name} raised {type(exc).__name__}: {exc}", resolver=str(name), path=[name]
         )
         return _mutation_failed(run, entity, name, err, exc)
-    if sub is None:
+    if sub is None or type(outcome) in FINAL_TYPES:
         return outcome
     where = Where(None, name)
     if isinstance(outcome, Mapping):
@@ -166,6 +176,40 @@ def run_level(
     seen: list[Any] | None = None,
     soft: bool = False,
 ) -> Effects:
+    """Return the generator that resolves ``level`` over ``entities`` (their selected results,
+    in order): through the ``wrap_run`` plugin chain when a plugin has one."""
+    if run.engine.chains.level_sync is None or not entities:
+        return level_body(run, level, entities, where, seen, soft)
+    return _wrapped_level(run, level, entities, where, seen, soft)
+
+
+def _wrapped_level(
+    run: Run,
+    level: Level,
+    entities: list[dict[Any, Any]],
+    where: Where,
+    seen: list[Any] | None,
+    soft: bool,
+) -> Effects:
+    env = run.make_env(None, {}, where.lpath)
+    env._level_args = (where, seen, soft)
+    outs = yield RunLevel(env, level, entities)
+    if not isinstance(outs, list) or len(outs) != len(entities):
+        raise RegistrationError(
+            f"a wrap_run plugin returned {type(outs).__name__} for a nested level of "
+            f"{len(entities)} entities; it must return their results, a list in order"
+        )
+    return outs
+
+
+def level_body(
+    run: Run,
+    level: Level,
+    entities: list[dict[Any, Any]],
+    where: Where,
+    seen: list[Any] | None = None,
+    soft: bool = False,
+) -> Effects:
     """Resolve ``level`` over ``entities`` and return their selected results, in order."""
     if not entities:
         return []
@@ -177,10 +221,10 @@ def run_level(
                 note_unreachable(run, plan, group, entities, where, soft)
             if plan.roots:
                 if run.is_async and len(plan.roots) > 1:
-                    yield _run_concurrently(run, plan, plan.roots, group, where)
+                    yield _run_concurrently(run, plan, plan.roots, group, where, level)
                 else:
                     for node in plan.roots:
-                        yield _run_attr(run, plan, node, group, where)
+                        yield _run_attr(run, plan, node, group, where, level)
     subs: list[Effects] = []
     for ph in level.placeholders:
         base = sources if ph.fresh and sources is not None else entities
@@ -267,7 +311,12 @@ def _closure(plan: Plan, root: AttrNode) -> frozenset[str] | None:
 
 
 def _run_concurrently(
-    run: Run, plan: Plan, nodes: tuple[AttrNode, ...], entities: list[Any], where: Where
+    run: Run,
+    plan: Plan,
+    nodes: tuple[AttrNode, ...],
+    entities: list[Any],
+    where: Where,
+    level: Level | None,
 ) -> Effects:
     """Run attribute nodes concurrently, except nodes that share a resolver: those run one after
     another, so a shared dependency is called once and the second node finds its data.
@@ -295,33 +344,46 @@ def _run_concurrently(
             groups.remove(other)
     if len(groups) == 1:
         for node in groups[0][1]:
-            yield _run_attr(run, plan, node, entities, where)
+            yield _run_attr(run, plan, node, entities, where, level)
         return
-    yield Parallel([_run_serially(run, plan, members, entities, where) for _, members in groups])
+    yield Parallel(
+        [_run_serially(run, plan, members, entities, where, level) for _, members in groups]
+    )
 
 
 def _run_serially(
-    run: Run, plan: Plan, nodes: list[AttrNode], entities: list[Any], where: Where
+    run: Run,
+    plan: Plan,
+    nodes: list[AttrNode],
+    entities: list[Any],
+    where: Where,
+    level: Level | None,
 ) -> Effects:
     for node in nodes:
-        yield _run_attr(run, plan, node, entities, where)
+        yield _run_attr(run, plan, node, entities, where, level)
 
 
-def _run_attr(run: Run, plan: Plan, node: AttrNode, entities: list[Any], where: Where) -> Effects:
+def _run_attr(
+    run: Run, plan: Plan, node: AttrNode, entities: list[Any], where: Where, level: Level | None
+) -> Effects:
     attr = node.attr
     pending = [e for e in entities if attr not in e]
     if not pending:
         return
     options = node.options
     if len(options) > 1:
-        options = choose_order(options, run.engine.weights)
+        chooser = run.engine.chains.choose_path
+        if chooser is None:
+            options = choose_order(options, run.engine.weights)
+        else:
+            options = _chosen(run, chooser, node, where)
     for step in options:
-        yield _run_step(run, plan, step, attr, pending, where)
+        yield _run_step(run, plan, step, attr, pending, where, level)
         pending = [e for e in pending if attr not in e]
         if not pending:
             return
         _note_not_returned(run, step.resolver.name, attr, pending)
-    if len(options) > 1:  # Pathom: "All paths from an OR node failed", every branch's reason
+    if len(node.options) > 1:  # Pathom: "All paths from an OR node failed", every reason
         errors = run.errors
         for e in pending:
             rec = errors[id(e)][attr]
@@ -350,6 +412,25 @@ def _note_not_returned(run: Run, name: str, attr: Keyword, pending: list[Any]) -
                 "attribute-missing", f"{attr_text(attr)} was not returned by resolver {name}"
             ),
         )
+
+
+def core_choose_path(env: Env, attr: Keyword, options: tuple[ResolverStep, ...]) -> Any:
+    """The core OR chooser: the options in ``choose_order`` (what ``wrap_choose_path`` wraps)."""
+    assert env.engine is not None
+    return choose_order(options, env.engine.weights)
+
+
+def _chosen(run: Run, chooser: Any, node: AttrNode, where: Where) -> tuple[ResolverStep, ...]:
+    """Ask the ``wrap_choose_path`` chain which OR options to try, in order (a subset)."""
+    env = run.make_env(None, {}, where.lpath)
+    picked = tuple(chooser(env, node.attr, node.options))
+    for step in picked:
+        if not any(step is o for o in node.options):
+            raise RegistrationError(
+                f"a wrap_choose_path plugin returned {step!r} for {attr_text(node.attr)}; "
+                "it must return some of the options it was given (ResolverStep records)"
+            )
+    return picked
 
 
 UNKNOWN_WEIGHT = 1e-3
@@ -403,15 +484,21 @@ def choose_order(
 
 
 def _run_step(
-    run: Run, plan: Plan, step: ResolverStep, attr: Keyword, entities: list[Any], where: Where
+    run: Run,
+    plan: Plan,
+    step: ResolverStep,
+    attr: Keyword,
+    entities: list[Any],
+    where: Where,
+    level: Level | None,
 ) -> Effects:
     deps = (*step.requires, *step.optionals)
     if deps:
         if run.is_async and len(deps) > 1:
-            yield _run_concurrently(run, plan, deps, entities, where)
+            yield _run_concurrently(run, plan, deps, entities, where, level)
         else:
             for dep in deps:
-                yield _run_attr(run, plan, dep, entities, where)
+                yield _run_attr(run, plan, dep, entities, where, level)
     r = step.resolver
     required = r.input.required
     if not required:
@@ -430,7 +517,7 @@ def _run_step(
         ready, nested_values = yield _nested_inputs(run, step, attr, ready, where)
         if not ready:
             return
-    yield call_resolver(run, plan, r, attr, ready, where, nested_values)
+    yield call_resolver(run, plan, r, attr, ready, where, nested_values, level)
 
 
 def _nested_inputs(
@@ -521,22 +608,36 @@ def _run_join(
                 simple = True
         except TypeError:
             children = None
+    finals: dict[int, Any] | None = None
     if children is None:
+        if any(type(v) in FINAL_TYPES for v in vals):  # final(x): returned as it is
+            finals = {i: v for i, v in enumerate(vals) if type(v) in FINAL_TYPES}
+            vals = [None if i in finals else v for i, v in enumerate(vals)]
         children, counts, child_seen = gather_children(vals, entities, seen, track, map_container)
     child_where = Where(where, key, vals, counts, map_container=map_container)
+    # Built-in plugin remove-error-items: items that fail are dropped (a failing map is nil).
+    dropping = spec.remove_errors and run.engine.remove_error_items
+    child_soft = soft or dropping
     if spec.branches:
-        outs = yield _run_union(run, spec, children, child_where, soft)
+        outs = yield _run_union(run, spec, children, child_where, child_soft)
         simple = False
     elif child_level is None:
         outs = children
     else:
-        outs = yield run_level(run, child_level, children, child_where, child_seen, soft)
+        outs = yield run_level(run, child_level, children, child_where, child_seen, child_soft)
+    if dropping:
+        outs = [DROP if o is INCOMPLETE else o for o in outs]
+        simple = False
     if simple:  # every value was a list of maps, or every value a map: put the outputs back
         if type(vals[0]) is dict:
             return outs, True
         ends = list(accumulate(counts))
         return list(map(outs.__getitem__, map(slice, [0, *ends[:-1]], ends))), True
-    return reassemble(vals, counts, outs, map_container)
+    joined, clean = reassemble(vals, counts, outs, map_container)
+    if finals:
+        for i, v in finals.items():
+            joined[i] = v
+    return joined, clean
 
 
 def _run_union(

@@ -44,6 +44,13 @@ def select_results(
     if run.errors:
         errors = run.errors
         slow.extend(i for i, e in enumerate(entities) if id(e) in errors)
+    if soft:  # an entity whose joins came back incomplete is incomplete too (all the way up)
+        for column in values:
+            for i, v in enumerate(column):
+                if v is INCOMPLETE or (
+                    type(v) in (list, tuple) and any(x is INCOMPLETE for x in v)
+                ):
+                    slow.append(i)
     if slow:
         for i in sorted(set(slow)):
             outs[i] = _check_entity(run, level, entities[i], outs[i], where, i, soft)
@@ -77,6 +84,11 @@ def _select_slowly(
 def _check_entity(
     run: Run, level: Level, e: dict[Any, Any], out: dict[Any, Any], where: Where, i: int, soft: bool
 ) -> Any:
+    if soft and any(
+        v is INCOMPLETE or (type(v) in (list, tuple) and any(x is INCOMPLETE for x in v))
+        for v in out.values()
+    ):
+        return INCOMPLETE
     recs = run.errors.get(id(e), {})
     problems: dict[Keyword, ErrorRecord] = {}
     for attr in level.requests:

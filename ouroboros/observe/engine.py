@@ -135,10 +135,11 @@ def _done(surface: str, ok: bool, started: float) -> None:
 
 
 def engine_hooks() -> dict[str, Callable[[Handler], Handler]]:
-    """Return ``{wrap_resolve, wrap_mutate, wrap_plan, wrap_run}`` for an engine ``Plugin``."""
+    """Return ``{wrap_resolve, wrap_mutate, wrap_plan, wrap_root_run}`` for an engine ``Plugin``
+    (one span and one metric per request, not per nested level)."""
     return {
         "wrap_resolve": _call_hook("resolver"),
         "wrap_mutate": _call_hook("mutation"),
         "wrap_plan": _wrap_plan,
-        "wrap_run": _wrap_run,
+        "wrap_root_run": _wrap_run,
     }
