@@ -11,7 +11,7 @@ from ouroboros.errors import StoreError
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_bitemporal(cur: duckdb.DuckDBPyConnection) -> None:
@@ -40,11 +40,16 @@ def _v3_openapi_clients(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _v4_changes(cur: duckdb.DuckDBPyConnection) -> None:
-    """The change feed for subscriptions (see changes.py)."""
+    """The change feed for subscriptions as a table (dropped again by version 5)."""
     cur.execute(
         "CREATE TABLE IF NOT EXISTS changes (seq BIGINT NOT NULL, ts TIMESTAMP NOT NULL, "
         "names VARCHAR NOT NULL)"
     )
+
+
+def _v5_changes_in_memory(cur: duckdb.DuckDBPyConnection) -> None:
+    """The owner keeps the change feed in memory (changes.py: a row per write cost too much)."""
+    cur.execute("DROP TABLE IF EXISTS changes")
 
 
 # version -> step that upgrades a database from version-1 to version. Add entries, never edit.
@@ -52,6 +57,7 @@ MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     2: _v2_bitemporal,
     3: _v3_openapi_clients,
     4: _v4_changes,
+    5: _v5_changes_in_memory,
 }
 
 

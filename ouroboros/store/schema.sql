@@ -1,4 +1,4 @@
--- The Ouroboros store schema, version 4 (see schema.py for migrations; a fresh file gets this
+-- The Ouroboros store schema, version 5 (see schema.py for migrations; a fresh file gets this
 -- DDL whole, an older one the migration steps, and both end with the same tables and columns).
 -- No indexes or constraints beyond the table shapes: the owner process is the only writer and
 -- enforces uniqueness under its write lock, reads are served from its in-memory model, and DuckDB
@@ -113,13 +113,6 @@ CREATE TABLE IF NOT EXISTS openapi_clients (
     spec         VARCHAR   NOT NULL,  -- JSON text of the whole spec
     created_at   TIMESTAMP NOT NULL,
     updated_at   TIMESTAMP NOT NULL
-);
-
--- The change feed (version 4, changes.py): one row per graph write, in commit order, for subscribers.
-CREATE TABLE IF NOT EXISTS changes (
-    seq   BIGINT    NOT NULL,  -- 1, 2, 3, ... in commit order
-    ts    TIMESTAMP NOT NULL,
-    names VARCHAR   NOT NULL   -- JSON array of the entity names touched; ["*"]: any
 );
 
 -- Results of writes that arrived over RPC, so a client retrying after an owner died mid-call

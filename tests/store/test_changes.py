@@ -79,17 +79,36 @@ def test_a_write_by_another_process_is_in_the_feed(store: Store, backend: str) -
     assert store.changes(cursor) == {"cursor": cursor + 2, "names": ["Alice", "Zed"], "all": False}
 
 
-def test_the_feed_table_arrives_by_migration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_old_file_opens_and_the_owner_keeps_the_feed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Version 4 kept the feed in a table; version 5 drops it (the owner keeps it in memory)."""
     import duckdb
+
+    from ouroboros.store.schema import SCHEMA_VERSION
 
     path = str(tmp_path / "old.duckdb")
     with open_store(path, embedder=None) as s:
         s.create_entities([{"name": "Alice", "entityType": "person", "observations": []}])
     con = duckdb.connect(path)
-    con.execute("DROP TABLE changes")
-    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.execute("CREATE TABLE changes (seq BIGINT NOT NULL, ts TIMESTAMP NOT NULL, names VARCHAR)")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     con.close()
     with open_store(path, embedder=None) as s:
         cursor = s.changes()["cursor"]
         s.create_entities([{"name": "Bob", "entityType": "person", "observations": []}])
         assert s.changes(cursor)["names"] == ["Bob"]
+    con = duckdb.connect(path)
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    con.close()
+    assert "changes" not in tables and version == (str(SCHEMA_VERSION),)
+
+
+def test_a_cursor_from_an_earlier_owner_reads_as_everything(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = str(tmp_path / "kb.duckdb")
+    with open_store(path, embedder=None) as first:
+        first.create_entities([{"name": "Alice", "entityType": "person", "observations": []}])
+        cursor = first.changes()["cursor"]
+    with open_store(path, embedder=None) as second:  # the file changed hands
+        assert second.changes(cursor)["all"] is True
