@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Generator, Hashable, Mapping
 from dataclasses import dataclass
@@ -175,17 +176,72 @@ def attribute_ranks(index: Indexes, available: frozenset[Keyword]) -> dict[Keywo
     return ranks
 
 
+_RANKS: weakref.WeakKeyDictionary[Any, OrderedDict[frozenset[Keyword], dict[Keyword, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_RANKS_LOCK = threading.Lock()
+
+
+def _ranks_for(index: Indexes, available: frozenset[Keyword]) -> dict[Keyword, int]:
+    """``attribute_ranks`` remembered per index for the last 16 sets of available attributes
+    (ranks depend on nothing else, and an index never changes)."""
+    with _RANKS_LOCK:
+        per_index = _RANKS.get(index)
+        if per_index is None:
+            per_index = _RANKS[index] = OrderedDict()
+        ranks = per_index.get(available)
+        if ranks is not None:
+            per_index.move_to_end(available)
+            return ranks
+    ranks = attribute_ranks(index, available)
+    with _RANKS_LOCK:
+        per_index[available] = ranks
+        while len(per_index) > 16:
+            per_index.popitem(last=False)
+    return ranks
+
+
 class _Fail:
-    """Why an attribute can't be reached; ``cycle``: the attributes of a cycle that stopped it."""
+    """Why an attribute can't be reached; ``cycle``: the attributes of a cycle that stopped it;
+    ``closes``: the attribute itself closed that cycle.
 
-    __slots__ = ("cycle", "reason")
+    ``why`` is the reason's text or the pieces to build it from (one list of missing inputs per
+    option; an input is its text or ``(dep, sub_fail)``); it is built when first read, since
+    most failures inside a search are never shown.
+    """
 
-    def __init__(self, reason: str, cycle: tuple[Keyword, ...] | None = None) -> None:
-        self.reason = reason
+    __slots__ = ("_why", "closes", "cycle")
+
+    def __init__(
+        self,
+        why: str | tuple[Keyword] | list[list[Any]],
+        cycle: tuple[Keyword, ...] | None = None,
+        closes: bool = False,
+    ) -> None:
+        self._why = why
         self.cycle = cycle
+        self.closes = closes
+
+    @property
+    def reason(self) -> str:
+        why = self._why
+        if isinstance(why, tuple):  # (attr,): the attribute closed the cycle
+            assert self.cycle is not None
+            why = self._why = f"can't reach {attr_text(why[0])} {_cycle_text(self.cycle)}"
+        elif not isinstance(why, str):
+            texts = [
+                "inputs can't be met: can't reach "
+                + ", ".join(m if isinstance(m, str) else _missing_text(*m) for m in missing)
+                for missing in why
+            ]
+            why = self._why = " OR ".join(dict.fromkeys(texts))
+        return why
 
 
 _AVAILABLE = object()
+# Exact search plans an attribute again only inside a cycle (results there depend on the path,
+# so they are not memoized); past this many repeats it is going exponential, so stop early.
+_MAX_REEXPANSIONS = 64
 _MAX_NESTING = 32  # nested-input checks inside nested-input checks (a backstop; cycles stop first)
 
 Trail = tuple[tuple[str, Keyword, Shape], ...]
@@ -220,6 +276,9 @@ class _Planner:
         # Without cycles every attribute is expanded once, so this is never reached there.
         self.budget = 1_000 + 4 * len(index.providers)
         self.ranks = ranks
+        self.wanted: frozenset[Keyword] = frozenset()  # requested: unknown ones get a hint
+        self.expanded: dict[Keyword, None] = {}
+        self.again = 0  # expansions of an attribute already expanded once
 
     def _known(self, attr: Keyword) -> AttrNode | _Fail | object | None:
         """The node of ``attr`` when it needs no planning (available, memoized, a cycle,
@@ -232,11 +291,15 @@ class _Planner:
         depth = self.active.get(attr)
         if depth is not None:
             self.low = min(self.low, depth)
-            ring = (*self.stack[depth:], attr)
-            return _Fail(f"can't reach {attr_text(attr)} {_cycle_text(ring)}", ring)
+            # Only the first attributes of a ring are ever shown (see _cycle_text).
+            seg = self.stack[depth : depth + 10]
+            ring = (*seg, attr) if len(self.stack) - depth < 10 else tuple(seg)
+            return _Fail((attr,), ring, True)
         if not self.index.providers.get(attr):
-            known = known_attributes(self.index)
-            fail = _Fail("unknown: no resolver outputs it" + did_you_mean(str(attr), known))
+            hint = ""
+            if attr in self.wanted:  # asked for by the user: suggest (costly, so only then)
+                hint = did_you_mean(str(attr), known_attributes(self.index))
+            fail = _Fail("unknown: no resolver outputs it" + hint)
             self.memo[attr] = fail
             return fail
         ranks = self.ranks
@@ -277,6 +340,13 @@ class _Planner:
         self.budget -= 1
         if self.budget < 0:
             raise _OverBudget
+        if self.ranks is None:  # only a cycle makes an attribute be expanded again
+            if attr in self.expanded:
+                self.again += 1
+                if self.again > _MAX_REEXPANSIONS:
+                    raise _OverBudget
+            else:
+                self.expanded[attr] = None
         ranks = self.ranks
         my_rank = ranks[attr] if ranks is not None else 0
         my_depth = len(self.active)
@@ -284,7 +354,7 @@ class _Planner:
         self.stack.append(attr)
         outer_low, self.low = self.low, 1 << 30
         options: list[ResolverStep] = []
-        reasons: list[str] = []
+        reasons: list[list[Any]] = []
         cycle: tuple[Keyword, ...] | None = None
         for r in self.index.providers[attr]:
             if ranks is not None and any(
@@ -293,13 +363,13 @@ class _Planner:
                 continue  # ranked mode: only inputs reachable in fewer steps (never a cycle)
             # one option: plan the resolver's missing inputs (yielded to the driver)
             requires: list[AttrNode] = []
-            missing: list[str] = []
+            missing: list[Any] = []
             nested: list[tuple[Keyword, Shape]] = []
             for dep in r.input.required:
                 sub = yield dep
                 if isinstance(sub, _Fail):
                     cycle = cycle or sub.cycle
-                    missing.append(_missing_text(dep, sub))
+                    missing.append((dep, sub))
                     continue
                 shape = r.input[dep]
                 if shape:
@@ -313,7 +383,7 @@ class _Planner:
                 if isinstance(sub, AttrNode):
                     requires.append(sub)
             if missing:
-                reasons.append(f"inputs can't be met: can't reach {', '.join(missing)}")
+                reasons.append(missing)
                 continue
             optionals: list[AttrNode] = []
             for dep in r.input.optionals:
@@ -327,11 +397,9 @@ class _Planner:
             options.append(ResolverStep(r, tuple(requires), tuple(optionals), tuple(nested)))
         del self.active[attr]
         self.stack.pop()
-        result: AttrNode | _Fail
-        if options:
-            result = AttrNode(attr, tuple(options))
-        else:
-            result = _Fail(" OR ".join(dict.fromkeys(reasons)), cycle)
+        result: AttrNode | _Fail = (
+            AttrNode(attr, tuple(options)) if options else _Fail(reasons, cycle)
+        )
         if self.low >= my_depth:
             self.memo[attr] = result
         self.low = min(self.low, outer_low)
@@ -362,7 +430,7 @@ def _missing_text(dep: Keyword, sub: _Fail) -> str:
     """An input that can't be reached; a cycle on the way is named, other reasons stay short."""
     if sub.cycle is None:
         return attr_text(dep)
-    if sub.reason.startswith("can't reach"):  # the input itself closes the cycle
+    if sub.closes:  # the input itself closes the cycle
         return f"{attr_text(dep)} {_cycle_text(sub.cycle)}"
     return f"{attr_text(dep)} (through {_cycle_text(sub.cycle)[1:-1]})"
 
@@ -432,13 +500,17 @@ def plan_attrs(
     Pure: reads only the index. Unreachable attributes are reported in ``plan.unreachable``; the
     runner decides whether that is an error (strict) or data (lenient).
     """
+    wanted = frozenset(requests)
+    planner = _Planner(index, available)
+    planner.wanted = wanted
     try:
-        roots, unreachable = _plan_roots(_Planner(index, available), requests)
+        roots, unreachable = _plan_roots(planner, requests)
     except _OverBudget:
         # Ranked mode: options use only inputs reachable in fewer steps, so no search path can
         # cycle and every node memoizes (linear); longer alternative paths are left out.
-        planner = _Planner(index, available, ranks=attribute_ranks(index, available))
+        planner = _Planner(index, available, ranks=_ranks_for(index, available))
         planner.budget = 1 << 62
+        planner.wanted = wanted
         roots, unreachable = _plan_roots(planner, requests)
     nodes: dict[Keyword, AttrNode] = {}
     todo = list(reversed(roots))

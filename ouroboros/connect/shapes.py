@@ -39,7 +39,7 @@ class Shape(Mapping[Keyword, "Shape"]):
     enclosing shape again" at every level down (``RECURSIVE``).
     """
 
-    __slots__ = ("_fields", "optional", "recursive")
+    __slots__ = ("_fields", "_optionals", "_required", "optional", "recursive")
 
     def __init__(
         self,
@@ -50,6 +50,9 @@ class Shape(Mapping[Keyword, "Shape"]):
         self._fields: dict[Keyword, Shape] = dict(fields or {})
         self.optional: frozenset[Keyword] = frozenset(keyword(a) for a in optional)
         self.recursive = recursive
+        # Read on every planning step and resolver call: computed once (shapes never change).
+        self._required = tuple(a for a in self._fields if a not in self.optional)
+        self._optionals = tuple(a for a in self._fields if a in self.optional)
 
     def __bool__(self) -> bool:
         return bool(self._fields) or self.recursive
@@ -78,12 +81,12 @@ class Shape(Mapping[Keyword, "Shape"]):
     @property
     def required(self) -> tuple[Keyword, ...]:
         """The attributes at this level that are not optional, in declaration order."""
-        return tuple(a for a in self._fields if a not in self.optional)
+        return self._required
 
     @property
     def optionals(self) -> tuple[Keyword, ...]:
         """The optional attributes at this level, in declaration order."""
-        return tuple(a for a in self._fields if a in self.optional)
+        return self._optionals
 
     def merge(self, other: Shape) -> Shape:
         """Return the union of two shapes (an attribute required in either stays required)."""
