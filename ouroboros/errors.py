@@ -18,6 +18,7 @@ __all__ = [
     "EQLError",
     "EQLSyntaxError",
     "ForbiddenError",
+    "ForeignSourceError",
     "InvalidInputError",
     "MutationNotFoundError",
     "NotFoundError",
@@ -333,3 +334,9 @@ class AgentLimitError(OuroborosError):
     """The agent loop reached a bound (tool iterations, wall time or tokens) before an answer."""
 
     http_status = 422
+
+
+class ForeignSourceError(OuroborosError):
+    """A foreign source did not answer, answered an error, or answered nonsense."""
+
+    http_status = 502

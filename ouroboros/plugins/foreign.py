@@ -33,7 +33,7 @@ from typing import Any
 
 import jsonschema
 
-from ouroboros.errors import InvalidInputError, OuroborosError
+from ouroboros.errors import ForeignSourceError, InvalidInputError
 from ouroboros.observe import tracing
 from ouroboros.observe.redact import redact_url
 
@@ -79,12 +79,6 @@ FOREIGN_SCHEMA: dict[str, Any] = {
     ],
 }
 _VALIDATOR = jsonschema.Draft202012Validator(FOREIGN_SCHEMA)
-
-
-class ForeignSourceError(OuroborosError):
-    """A foreign source did not answer, answered an error, or answered nonsense."""
-
-    http_status = 502
 
 
 def foreign_sources(settings: Any) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ keeps only the tools named.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -37,7 +38,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-from ouroboros.errors import InvalidInputError, OuroborosError
+from ouroboros.errors import ForeignSourceError, InvalidInputError, OuroborosError
 
 __all__ = ["McpSession", "mcp_operations"]
 
@@ -47,8 +48,6 @@ START_TIMEOUT = 30.0  # spawning `npx`/`node` and the handshake; calls use the s
 
 
 def _error(name: str, message: str, **details: Any) -> OuroborosError:
-    from ouroboros.plugins.foreign import ForeignSourceError
-
     return ForeignSourceError(
         f"foreign source {name!r}: {message}", details={"source": name, **details}
     )
@@ -100,7 +99,9 @@ class McpSession:
             self._loop, self._thread = loop, thread
         return self._loop
 
-    def _transport(self) -> Any:
+    def _transport(self, stack: contextlib.AsyncExitStack) -> Any:
+        """The SDK transport; an HTTP client we make is closed with ``stack`` (the SDK leaves a
+        given client open)."""
         if self.command:
             from mcp import StdioServerParameters
             from mcp.client.stdio import stdio_client
@@ -115,6 +116,7 @@ class McpSession:
         from mcp.client.streamable_http import streamable_http_client
 
         http = httpx.AsyncClient(headers=self.headers, timeout=self.timeout)
+        stack.push_async_callback(http.aclose)
         return streamable_http_client(str(self.url), http_client=http)
 
     async def _run(self, ready: Future[Any], stop: asyncio.Event) -> None:
@@ -123,7 +125,10 @@ class McpSession:
 
         try:
             # The handshake and tools/list get the start timeout; each call its own.
-            async with Client(self._transport(), read_timeout_seconds=START_TIMEOUT) as client:
+            async with (
+                contextlib.AsyncExitStack() as stack,
+                Client(self._transport(stack), read_timeout_seconds=START_TIMEOUT) as client,
+            ):
                 self._client = client
                 if not ready.done():
                     ready.set_result(client)

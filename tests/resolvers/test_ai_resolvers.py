@@ -25,7 +25,7 @@ def test_ai_tools_lists_the_enabled_tools(tmp_path: Path) -> None:
             "[{:ai/tools [:tool/name :tool/description :tool/input-schema :tool/writes?]}]"
         )["ai/tools"]
         assert [t["tool/name"] for t in tools] == svc.tools.names
-        assert len(tools) == 31  # 13 core, 12 graph pack, 6 memory pack
+        assert len(tools) == 35  # 13 core, 12 graph pack, 6 memory pack, 4 identity
         for t in tools:
             assert isinstance(t["tool/description"], str) and t["tool/description"]
             assert t["tool/input-schema"]["type"] == "object"
@@ -59,7 +59,7 @@ def test_context_has_no_side_effects(tmp_path: Path) -> None:
         assert context["system/status"]["running?"] is True
         assert context["git/status"] is None  # tmp_path is no git repository: left out
         assert context["memory/keys"] == ["remember"]
-        assert context["tools/available"] == 31 and "query_eql" in context["tools/names"]
+        assert context["tools/available"] == 35 and "query_eql" in context["tools/names"]
         assert len(svc.store.events(1000)) == before  # no tool was called to build it
 
 
