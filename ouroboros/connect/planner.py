@@ -15,7 +15,6 @@ attributes with their params, and the set of available attributes, so ident valu
 
 from __future__ import annotations
 
-import heapq
 import threading
 import weakref
 from collections import OrderedDict
@@ -141,38 +140,53 @@ class _OverBudget(Exception):
     """The exact search took too many steps (see ``_Planner.budget``)."""
 
 
+_RANK_TABLES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _rank_tables(index: Indexes) -> tuple[dict[str, int], list[Keyword], dict[Keyword, list[Any]]]:
+    """Per index, once: each resolver's count of required inputs, the outputs of resolvers
+    that need none, and for each attribute the resolvers requiring it (name, outputs)."""
+    tables = _RANK_TABLES.get(index)
+    if tables is None:
+        needs: dict[str, int] = {}
+        starts: list[Keyword] = []
+        users: dict[Keyword, list[Any]] = {}
+        for r in index.resolvers.values():
+            required = r.input.required
+            needs[r.name] = len(required)
+            if not required:
+                starts.extend(r.output)
+            entry = (r.name, tuple(r.output))
+            for a in required:
+                users.setdefault(a, []).append(entry)
+        tables = _RANK_TABLES[index] = (needs, starts, users)
+    return tables
+
+
 def attribute_ranks(index: Indexes, available: frozenset[Keyword]) -> dict[Keyword, int]:
     """Return, for every attribute reachable from ``available``, the fewest resolver steps to
-    it (available attributes are 0): a Dijkstra-like pass where a resolver fires once all its
-    required inputs are ranked, its outputs one past the highest of them."""
+    it (available attributes are 0): a breadth-first pass by rank where a resolver fires once
+    all its required inputs are ranked, its outputs one past the highest of them."""
+    needs, starts, users = _rank_tables(index)
     ranks: dict[Keyword, int] = {}
-    waiting: dict[str, int] = {}
-    heap: list[tuple[int, int, Keyword]] = [(0, i, a) for i, a in enumerate(available)]
-    heapq.heapify(heap)
-    tick = len(heap)
-    for r in index.resolvers.values():
-        waiting[r.name] = len(set(r.input.required))
-        if not r.input.required:
-            for out in r.output:
-                heapq.heappush(heap, (1, tick, out))
-                tick += 1
-    resolvers = index.resolvers
-    while heap:
-        rank, _, attr = heapq.heappop(heap)
-        if attr in ranks:
-            continue
-        ranks[attr] = rank
-        for name in dict.fromkeys(index.input_of.get(attr, ())):
-            r = resolvers[name]
-            if attr not in r.input.required:
+    waiting = needs.copy()
+    current: list[Keyword] = list(available)
+    carry: list[Keyword] = list(starts)  # rank 1
+    rank = 0
+    while current or carry:
+        fired: list[Keyword] = []
+        for attr in current:
+            if attr in ranks:
                 continue
-            waiting[name] -= 1
-            if waiting[name] == 0:
-                top = max(ranks[d] for d in r.input.required) + 1
-                for out in r.output:
-                    if out not in ranks:
-                        heapq.heappush(heap, (top, tick, out))
-                        tick += 1
+            ranks[attr] = rank
+            for name, outputs in users.get(attr, ()):
+                left = waiting[name] - 1
+                waiting[name] = left
+                if left == 0:  # its last input was ranked just now: outputs are one past
+                    fired.extend(outputs)
+        current = carry + fired if carry else fired
+        carry = []
+        rank += 1
     return ranks
 
 
@@ -242,6 +256,7 @@ _AVAILABLE = object()
 # Exact search plans an attribute again only inside a cycle (results there depend on the path,
 # so they are not memoized); past this many repeats it is going exponential, so stop early.
 _MAX_REEXPANSIONS = 64
+_MAX_CYCLE_HITS = 16  # a search this full of cycles is on its way there: stop sooner
 _MAX_NESTING = 32  # nested-input checks inside nested-input checks (a backstop; cycles stop first)
 
 Trail = tuple[tuple[str, Keyword, Shape], ...]
@@ -279,6 +294,7 @@ class _Planner:
         self.wanted: frozenset[Keyword] = frozenset()  # requested: unknown ones get a hint
         self.expanded: dict[Keyword, None] = {}
         self.again = 0  # expansions of an attribute already expanded once
+        self.cycles = 0  # times the search ran into an attribute it is planning
 
     def _known(self, attr: Keyword) -> AttrNode | _Fail | object | None:
         """The node of ``attr`` when it needs no planning (available, memoized, a cycle,
@@ -290,6 +306,10 @@ class _Planner:
             return hit
         depth = self.active.get(attr)
         if depth is not None:
+            if self.ranks is None:
+                self.cycles += 1
+                if self.cycles > _MAX_CYCLE_HITS:
+                    raise _OverBudget
             self.low = min(self.low, depth)
             # Only the first attributes of a ring are ever shown (see _cycle_text).
             seg = self.stack[depth : depth + 10]

@@ -202,10 +202,23 @@ def test_hints_only_for_requested_unknown_attributes(monkeypatch):
     assert asked == ["user/nam"]
 
 
-def test_cyclic_random_graph_plans_consistently():
-    """On a random graph full of cycles the planner gives up exact search early and plans in
-    ranked mode; every step it keeps has its required inputs planned before it."""
+def test_cyclic_random_graph_plans_consistently(monkeypatch):
+    """On a random graph full of cycles the planner gives up exact search early (after 16 runs
+    into a cycle) and plans in ranked mode: few attributes are expanded for those planned (the
+    exact search alone used to expand 2,214 here, then 311), and every step it keeps has its
+    required inputs planned before it."""
     import random
+
+    import ouroboros.connect.planner as planner_module
+
+    expanded = []
+    plan_one = planner_module._Planner._plan
+
+    def counting(self, attr):
+        expanded.append(attr)
+        return plan_one(self, attr)
+
+    monkeypatch.setattr(planner_module._Planner, "_plan", counting)
 
     rng = random.Random(0)
     ops = []
@@ -225,6 +238,7 @@ def test_cyclic_random_graph_plans_consistently():
     query = "[" + " ".join(f":x/a{k}" for k in random.Random(1).sample(range(300), 20)) + "]"
     plan = engine.plan(query)
     assert plan.roots
+    assert len(expanded) <= 4 * len(plan.nodes)
     for node in plan.nodes.values():
         for step in node.options:
             for dep in step.resolver.input.required:
