@@ -54,6 +54,11 @@ pytestmark = [
 SETTINGS = settings(
     max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# Random whole queries cost up to ~1 s an example to generate (nested params, metas and sets of
+# hashable values), so the "ci" profile checks 50 fixed ones; `make fuzz` explores 1,000.
+AST_SETTINGS = settings(
+    max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # --- names ---------------------------------------------------------------------------------
 
@@ -225,7 +230,7 @@ roots = st.deferred(
 # --- print → parse -------------------------------------------------------------------------
 
 
-@SETTINGS
+@AST_SETTINGS
 @given(roots)
 def test_random_asts_survive_print_and_parse(root: Root) -> None:
     text = to_edn(root)
@@ -233,7 +238,7 @@ def test_random_asts_survive_print_and_parse(root: Root) -> None:
     assert to_edn(parse(text)) == text
 
 
-@SETTINGS
+@AST_SETTINGS
 @given(roots)
 def test_random_asts_survive_query_data_round_trip(root: Root) -> None:
     data = ast_to_query(root)
@@ -242,7 +247,7 @@ def test_random_asts_survive_query_data_round_trip(root: Root) -> None:
     assert parse(to_edn(data)) == back
 
 
-@SETTINGS
+@AST_SETTINGS
 @given(roots, roots)
 def test_merge_keeps_every_key_and_is_idempotent(a: Root, b: Root) -> None:
     try:
@@ -305,7 +310,7 @@ def test_random_bytes_only_raise_syntax_errors(data: bytes) -> None:
     _parse_or_syntax_error(data)
 
 
-@SETTINGS
+@AST_SETTINGS
 @given(roots, st.data())
 def test_damaged_queries_only_raise_syntax_errors(root: Root, data: st.DataObject) -> None:
     text = to_edn(root)
