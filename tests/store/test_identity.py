@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ouroboros.errors import ConflictError, InvalidInputError, NotFoundError
+from ouroboros.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
 from ouroboros.store import Store
 from ouroboros.store.names import normalise
 
@@ -175,9 +175,11 @@ def test_aliases_survive_a_json_dump(two_alices: Store, tmp_path: Path) -> None:
 
 
 def test_history_of_a_merged_away_name(two_alices: Store) -> None:
-    if two_alices.role == "postgres":
-        pytest.skip("entity_history is DuckDB only for now")
     two_alices.merge_entities("alice", "Alice")
+    if two_alices.role == "postgres":  # history is DuckDB only for now: one clear StoreError
+        with pytest.raises(StoreError, match="not available on the PostgreSQL backend yet"):
+            two_alices.entity_history("alice")
+        return
     assert two_alices.entity_history("alice") == two_alices.entity_history("Alice")
     assert two_alices.entity_history("ALICE")["name"] == "Alice"  # the alias, normalised
     with pytest.raises(NotFoundError):
