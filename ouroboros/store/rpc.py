@@ -230,9 +230,14 @@ class RpcClient:
         request_id: str | None = None,
         retry: bool = False,
     ) -> Any:
-        """Run ``method`` in the owner and return its result (raises its error, or OwnerGone)."""
+        """Run ``method`` in the owner and return its result (raises its error, or OwnerGone).
+
+        A closed client raises OwnerGone too: another thread of the store closed it while
+        failing over, and this call, which picked it up just before, must retry on the new
+        owner rather than fail with "the store is closed".
+        """
         if self.closed:
-            raise StoreError("the store is closed")
+            raise OwnerGone("this connection to the owner was closed by a failover")
         sock, reader = self._conn()
         with self._lock:
             self._n += 1

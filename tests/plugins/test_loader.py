@@ -86,7 +86,9 @@ def test_bad_manifests_are_refused(
     [line] = [r.line for r in plugins.refused]
     assert cause in line and "refused" in line
     assert str(plugin_dir / ns) in line  # the line says where the plugin is
-    assert [r.getMessage() for r in caplog.records] == [line]
+    # Only the loader's own records: a server thread of another test may log meanwhile.
+    logged = [r.getMessage() for r in caplog.records if r.name == "ouroboros.plugins.loader"]
+    assert logged == [line]
     assert plugins.get(good) is not None  # the others still load
 
 

@@ -140,3 +140,20 @@ def test_owner_refuses_a_request_of_another_protocol(tmp_path: Path, version: An
             assert json.loads(sock.makefile("rb").readline())["ok"] == "answered"
     finally:
         server.stop_accepting()
+
+
+def test_a_call_on_a_client_closed_by_a_failover_asks_for_the_new_owner(tmp_path: Path) -> None:
+    """Two threads of one store: one fails over and closes the old client while the other has
+    just picked it up. That call must raise OwnerGone (the store retries it on the new owner),
+    not "the store is closed" (three `ouroboros mcp` on one file lost a write to this)."""
+    from ouroboros.store.rpc import OwnerGone
+
+    server, path = _serve(tmp_path, PROTOCOL)
+    client = RpcClient(path)
+    try:
+        assert client.call("memory_get", ["k"], {}) == "answered"
+        client.close()
+        with pytest.raises(OwnerGone):
+            client.call("memory_get", ["k"], {})
+    finally:
+        server.stop_accepting()
