@@ -28,8 +28,8 @@ from ouroboros.store.embedding import Embedder, resolve_embedder
 from ouroboros.store.graph import KnowledgeGraph
 from ouroboros.store.graphstate import GraphState
 from ouroboros.store.identity import Identity
+from ouroboros.store.identityfront import IdentityFront
 from ouroboros.store.memory import Memory
-from ouroboros.store.names import NEAR_DUPLICATE, near_duplicates
 from ouroboros.store.schema import migrate
 from ouroboros.store.search import Searcher
 from ouroboros.store.snapshot import Snapshot
@@ -153,7 +153,7 @@ def replayed(stored: Mapping[str, Any], digest: str, what: str, key: str) -> Any
     return stored["result"]
 
 
-class LocalStore:
+class LocalStore(IdentityFront):
     """All store operations over a DuckDB file this process holds (or ``:memory:``)."""
 
     def __init__(
@@ -402,36 +402,11 @@ class LocalStore:
                 raise
             return self.temporal.history(found["name"])
 
-    def resolve_names(self, names: Any) -> list[dict[str, Any]]:
-        return self.identity.resolve_names(names)
-
-    def aliases_of(self, name: Any) -> dict[str, Any]:
-        return self.identity.aliases_of(name)
-
-    def aliases_in(self, text: Any) -> list[dict[str, str]]:
-        return self.identity.aliases_in(text)
-
-    def add_aliases(self, name: Any, aliases: Any, audit: Any = None) -> dict[str, Any]:
-        return self._audited(audit, self.identity.add_aliases, name, aliases)
-
-    def merge_entities(self, source: Any, into: Any, audit: Any = None) -> dict[str, Any]:
-        # A merge is always audited (who, what into what, how much moved).
-        record = dict(audit) if isinstance(audit, Mapping) else {"actor": "store"}
-        record.setdefault("action", "merge_entities")
-        record.setdefault("outcome", "ok")
-        with self.db.transaction():
-            merged = self.identity.merge_entities(source, into)
-            record["target"] = f"{merged['from']} -> {merged['into']}"[:200]
-            record["details"] = {k: v for k, v in merged.items() if k != "aliases"}
-            return self._audited(record, lambda: merged)
-
-    def near_duplicates(self, names: Any = None, threshold: float = NEAR_DUPLICATE) -> Any:
+    def _entities_for_duplicates(self, names: Any) -> list[dict[str, Any]]:
         if names is None:
             with self.state.lock:
-                entities = [rec.to_dict() for rec in self.state.entities.values()]
-        else:
-            entities = list(self.graph.get_entities(names).values())
-        return near_duplicates(entities, threshold)
+                return [rec.to_dict() for rec in self.state.entities.values()]
+        return list(self.graph.get_entities(names).values())
 
     def source_get(self, document: str, with_chunks: bool = True) -> dict[str, Any] | None:
         return self.sources.get(document, with_chunks)

@@ -42,6 +42,7 @@ from ouroboros.store.apiclients import ApiClients
 from ouroboros.store.changes import GRAPH_WRITES, Changes, touched_names
 from ouroboros.store.clock import iso, utcnow
 from ouroboros.store.graph import _missing_error
+from ouroboros.store.identityfront import IdentityFront
 from ouroboros.store.local import (
     METHODS,
     RESULT_RETENTION_HOURS,
@@ -50,7 +51,6 @@ from ouroboros.store.local import (
     replayed,
 )
 from ouroboros.store.memory import Memory
-from ouroboros.store.names import NEAR_DUPLICATE, near_duplicates
 from ouroboros.store.pgdatabase import PgCursor, PgDatabase
 from ouroboros.store.pgidentity import PgIdentity
 from ouroboros.store.search import MAX_LIMIT, MODES, PG_NOTE
@@ -213,7 +213,7 @@ class PgAlgorithms(GraphAlgorithms):
         return g
 
 
-class PgStore:
+class PgStore(IdentityFront):
     """All store operations on a PostgreSQL database (see the module docstring)."""
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
@@ -292,35 +292,10 @@ class PgStore:
 
     # --- identity (pgidentity.py) ----------------------------------------------------------
 
-    def resolve_names(self, names: Any) -> list[dict[str, Any]]:
-        return self.identity.resolve_names(names)
-
-    def aliases_of(self, name: Any) -> dict[str, Any]:
-        return self.identity.aliases_of(name)
-
-    def aliases_in(self, text: Any) -> list[dict[str, str]]:
-        return self.identity.aliases_in(text)
-
-    def add_aliases(self, name: Any, aliases: Any, audit: Any = None) -> dict[str, Any]:
-        return self._audited(audit, self.identity.add_aliases, name, aliases)
-
-    def merge_entities(self, source: Any, into: Any, audit: Any = None) -> dict[str, Any]:
-        # Always audited, in the merge's transaction (as on DuckDB).
-        record = dict(audit) if isinstance(audit, Mapping) else {"actor": "store"}
-        record.setdefault("action", "merge_entities")
-        record.setdefault("outcome", "ok")
-        with self.db.transaction():
-            merged = self.identity.merge_entities(source, into)
-            record["target"] = f"{merged['from']} -> {merged['into']}"[:200]
-            record["details"] = {k: v for k, v in merged.items() if k != "aliases"}
-            return self._audited(record, lambda: merged)
-
-    def near_duplicates(self, names: Any = None, threshold: float = NEAR_DUPLICATE) -> Any:
+    def _entities_for_duplicates(self, names: Any) -> list[dict[str, Any]]:
         if names is None:
-            entities = self.read_graph()["entities"]
-        else:
-            entities = list(self.get_entities(names).values())
-        return near_duplicates(entities, threshold)
+            return list(self.read_graph()["entities"])
+        return list(self.get_entities(names).values())
 
     def tool_result(self, tool: str, key: str) -> dict[str, Any] | None:
         """Return ``{"args", "result"}`` of the tool call made with ``key``, or None."""
